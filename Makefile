@@ -1,0 +1,50 @@
+# One entry point. `make run` and `make test` both set everything up first:
+#   - Debian ffmpeg when missing (apt-get; run as root or with sudo),
+#   - .venv with torch==2.13.0 (the local CPU build, installed first so nothing replaces it)
+#     and the exact pins of requirements.lock, then this package (editable).
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV := .venv
+BIN := $(CURDIR)/$(VENV)/bin
+STAMP := $(VENV)/.installed
+export PATH := $(BIN):$(PATH)
+
+.PHONY: setup system run test test-slow bench lock clean
+
+setup: system $(STAMP)
+
+system:
+	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
+	  echo "installing Debian ffmpeg"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
+	fi
+
+$(STAMP): requirements.lock pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q torch==2.13.0
+	$(BIN)/pip install -q -r requirements.lock
+	$(BIN)/pip install -q --no-deps -e .
+	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.startswith('2.13.0') else 'torch ' + v + ' installed, 2.13.0 required')"
+	touch $(STAMP)
+
+# The main job: the whole pipeline on the embedded sample corpus.
+run: setup
+	dvc repro
+
+# The test suite (the default, fast part); CI also runs `make test-slow`.
+test: setup
+	pytest -q
+
+test-slow: setup
+	pytest -q -m slow
+
+bench: setup
+	python benchmarks/bench_download.py
+	python benchmarks/bench_manifest.py
+
+# Re-pin after changing pyproject.toml dependencies.
+lock: $(STAMP)
+	$(BIN)/pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^gifworthy' > requirements.lock
+
+clean:
+	rm -rf $(VENV) .snakemake .gifworthy

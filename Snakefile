@@ -1,0 +1,12 @@
+# Per-file work of the fan-out stages. Thin on purpose: rules call `gifworthy` commands; all
+# logic lives in src/gifworthy. DVC runs one target of this file per stage (see dvc.yaml).
+from snakemake.utils import validate
+
+from gifworthy.config import SCHEMA_PATH
+
+configfile: "params.yaml"
+validate(config, str(SCHEMA_PATH))
+
+include: "rules/common.smk"
+include: "rules/download.smk"
+include: "rules/trim.smk"

@@ -1,0 +1,289 @@
+"""``gifworthy <command>``: the thin command layer that DVC stages and Snakemake rules call.
+
+Every command reads params.yaml (``--params``) through the schema, so a bad key fails at once,
+and every error a user can cause ends in one clear line on stderr and exit status 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+from pathlib import Path
+from typing import Any, Sequence
+
+from . import __version__, download, layout, manifest, trim
+from .config import ParamsError, load_params
+from .fsutil import write_json, write_text
+
+__all__ = ["main"]
+
+
+def _params(args: argparse.Namespace) -> dict[str, Any]:
+    return load_params(args.params)
+
+
+def cmd_check_params(args: argparse.Namespace) -> int:
+    _params(args)
+    print(f"{args.params}: ok")
+    return 0
+
+
+def cmd_sample(args: argparse.Namespace) -> int:
+    from .sample import build_sample
+
+    summary = build_sample(_params(args), args.out, workers=args.workers)
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_manifest(args: argparse.Namespace) -> int:
+    params = _params(args)
+    result = manifest.build_manifest(params["corpus"], root=".", sample_dir=args.sample_dir)
+    counts = manifest.write_manifest(result, args.out)
+    for rej in result.rejections[:20]:
+        print(f"rejected {rej.origin}: {rej.reason}", file=sys.stderr)
+    if len(result.rejections) > 20:
+        print(f"... and {len(result.rejections) - 20} more in {args.out}/rejected.csv",
+              file=sys.stderr)
+    if args.metrics:
+        write_json(args.metrics, counts)
+    print(json.dumps(counts))
+    return 0
+
+
+def _items(path: str | os.PathLike[str]) -> list[manifest.DownloadItem]:
+    if not Path(path).exists():
+        raise ParamsError(f"{path}: manifest not found (run the manifest stage first)")
+    return manifest.read_downloads(path)
+
+
+def cmd_download_prepare(args: argparse.Namespace) -> int:
+    params = _params(args)
+    counts = download.prepare(_items(args.manifest), layout.DOWNLOAD_ROOT, params["download"])
+    print("download-prepare: " + json.dumps(counts))
+    return 0
+
+
+def cmd_download_one(args: argparse.Namespace) -> int:
+    params = _params(args)
+    item = manifest.DownloadItem(args.item_id, args.youtube_id, args.url, args.start, args.end,
+                                 "", "", "")
+    if (item.start is None) != (item.end is None):
+        raise ParamsError("--start and --end go together")
+    out_dir = args.out_dir or layout.download_dir(params)
+    rec = download.download_item(item, out_dir, params["download"],
+                                 gate=download.ThrottleGate(args.throttle_file))
+    print(f"{item.item_id}: {rec['status']} {rec.get('category', '')} "
+          f"{rec.get('message', '')[:200]}".rstrip(), file=sys.stderr)
+    return 0  # a bad video is a record, never a failed job (GUIDE 3, trap 2)
+
+
+def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
+def cmd_download_report(args: argparse.Namespace) -> int:
+    params = _params(args)
+    items = _items(args.manifest)
+    records = download.collect(items, layout.download_dir(params))
+    root = layout.DOWNLOAD_ROOT
+    write_text(root / "stats.csv", _csv_text(
+        ["id", "bytes", "download_seconds", "ffmpeg_seconds", "when"],
+        [[r["item_id"], r.get("bytes", 0), r.get("download_seconds", 0.0),
+          r.get("ffmpeg_seconds", 0.0), r.get("finished_at", "")]
+         for r in records if r["status"] == "ok"]))
+    write_text(root / "failed.csv", _csv_text(
+        ["id", "category", "message"],
+        [[r["item_id"], r.get("category") or r["status"], r.get("message", "")]
+         for r in records if r["status"] != "ok"]))
+    summary = download.summarize(records)
+    write_text(root / "time_share.csv", _csv_text(
+        ["phase", "seconds"], [["download", summary["download_seconds"]],
+                               ["ffmpeg", summary["ffmpeg_seconds"]]]))
+    write_json(args.metrics, summary)
+    print(json.dumps({k: summary[k] for k in ("items", "ok", "failed", "throttled", "bytes")}))
+    return 0
+
+
+def _sample_routes(sample_dir: Path) -> dict[str, Path]:
+    from .fsutil import read_json
+    from .sample import resolve_source
+
+    routes = {}
+    for video in read_json(sample_dir / "sources.json"):
+        routes[f"/videos/{video['youtube_id']}.mp4"] = resolve_source(video)
+    return routes
+
+
+def cmd_with_sample_server(args: argparse.Namespace) -> int:
+    """Run a command with the sample corpus served on 127.0.0.1 (only for corpus "sample")."""
+    from .server import MediaServer
+
+    command = list(args.command)
+    if command and command[0] == "--":
+        command = command[1:]
+    if not command:
+        raise ParamsError("with-sample-server: no command given (usage: ... -- CMD ARGS)")
+    params = _params(args)
+    if params["corpus"]["source"] != "sample":
+        return subprocess.call(command)
+    with MediaServer(_sample_routes(Path(args.sample_dir))) as server:
+        env = dict(os.environ, **{download.SAMPLE_SERVER_ENV: server.base_url})
+        proc = subprocess.Popen(command, env=env)
+        try:
+            return proc.wait()
+        except KeyboardInterrupt:
+            proc.send_signal(signal.SIGINT)
+            return proc.wait()
+
+
+def cmd_serve(args: argparse.Namespace) -> int:
+    """Serve the sample corpus in the foreground (to try downloads by hand)."""
+    import time
+
+    from .server import MediaServer
+
+    with MediaServer(_sample_routes(Path(args.sample_dir)), port=args.port) as server:
+        print(f"serving {len(server.routes)} sample videos at {server.base_url}/videos/<id>.mp4"
+              f" (export {download.SAMPLE_SERVER_ENV}={server.base_url}); Ctrl-C stops",
+              flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            return 0
+
+
+def _clip_ids(items: list[manifest.DownloadItem]) -> set[str]:
+    return {i.item_id for i in items if i.is_segment}
+
+
+def cmd_trim_prepare(args: argparse.Namespace) -> int:
+    params = _params(args)
+    counts = trim.prepare(_clip_ids(_items(args.manifest)), layout.CLIPS_ROOT,
+                          layout.download_dir(params), params["trim"])
+    print("trim-prepare: " + json.dumps(counts))
+    return 0
+
+
+def cmd_trim_one(args: argparse.Namespace) -> int:
+    params = _params(args)
+    rec = trim.trim_item(args.download_status, layout.download_dir(params),
+                         layout.clips_dir(params), params["trim"])
+    print(f"{rec['item_id']}: {rec['status']} {rec.get('message', '')}".rstrip(),
+          file=sys.stderr)
+    return 0
+
+
+def cmd_trim_report(args: argparse.Namespace) -> int:
+    from .fsutil import read_json
+
+    params = _params(args)
+    folder = layout.clips_dir(params) / "status"
+    records = [read_json(folder / f"{i}.json") for i in sorted(_clip_ids(_items(args.manifest)))
+               if (folder / f"{i}.json").exists()]
+    summary = trim.summarize(records)
+    write_json(args.metrics, summary)
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_trim(args: argparse.Namespace) -> int:
+    """Trim one file by hand: ``gifworthy trim IN OUT --start S --end E``."""
+    info = trim.trim(args.video, args.out, start=args.start, duration=args.end - args.start,
+                     mode=args.mode, crf=args.crf, preset=args.preset)
+    print(json.dumps(info))
+    return 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="gifworthy", description=__doc__.splitlines()[0])
+    parser.add_argument("--version", action="version", version=f"gifworthy {__version__}")
+    parser.add_argument("--params", default="params.yaml", help="params file (params.yaml)")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("check-params", help="validate params.yaml against the schema")
+    p.set_defaults(func=cmd_check_params)
+
+    p = sub.add_parser("sample", help="build the embedded sample corpus")
+    p.add_argument("--out", default=str(layout.SAMPLE_DIR))
+    p.add_argument("--workers", type=int, default=None)
+    p.set_defaults(func=cmd_sample)
+
+    p = sub.add_parser("manifest", help="normalise the corpus into data/manifest")
+    p.add_argument("--out", default=str(layout.MANIFEST_DIR))
+    p.add_argument("--sample-dir", default=str(layout.SAMPLE_DIR))
+    p.add_argument("--metrics", default=str(layout.METRICS_DIR / "manifest.json"))
+    p.set_defaults(func=cmd_manifest)
+
+    for name, func, helptext in (
+        ("download-prepare", cmd_download_prepare, "reconcile downloads with manifest/params"),
+        ("download-report", cmd_download_report, "stats.csv, failed.csv, metrics"),
+        ("trim-prepare", cmd_trim_prepare, "reconcile clips with manifest/params/downloads"),
+        ("trim-report", cmd_trim_report, "trim metrics"),
+    ):
+        p = sub.add_parser(name, help=helptext)
+        p.add_argument("--manifest", default=str(layout.DOWNLOADS_CSV))
+        if name.endswith("report"):
+            stage = name.split("-")[0]
+            p.add_argument("--metrics", default=str(layout.METRICS_DIR / f"{stage}.json"))
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("download-one", help="download one item (called by Snakemake)")
+    p.add_argument("--item-id", required=True)
+    p.add_argument("--youtube-id", required=True)
+    p.add_argument("--url", required=True)
+    p.add_argument("--start", type=float, default=None)
+    p.add_argument("--end", type=float, default=None)
+    p.add_argument("--out-dir", default=None)
+    p.add_argument("--throttle-file", default=str(layout.THROTTLE_FILE))
+    p.set_defaults(func=cmd_download_one)
+
+    p = sub.add_parser("with-sample-server",
+                       help="run a command with the sample corpus served on 127.0.0.1")
+    p.add_argument("--sample-dir", default=str(layout.SAMPLE_DIR))
+    p.add_argument("command", nargs=argparse.REMAINDER)
+    p.set_defaults(func=cmd_with_sample_server)
+
+    p = sub.add_parser("serve", help="serve the sample corpus on 127.0.0.1 until Ctrl-C")
+    p.add_argument("--sample-dir", default=str(layout.SAMPLE_DIR))
+    p.add_argument("--port", type=int, default=0)
+    p.set_defaults(func=cmd_serve)
+
+    p = sub.add_parser("trim-one", help="trim one downloaded clip (called by Snakemake)")
+    p.add_argument("download_status")
+    p.set_defaults(func=cmd_trim_one)
+
+    p = sub.add_parser("trim", help="cut a segment out of a video file")
+    p.add_argument("video")
+    p.add_argument("out")
+    p.add_argument("--start", type=float, required=True)
+    p.add_argument("--end", type=float, required=True)
+    p.add_argument("--mode", choices=["exact", "fast"], default="exact")
+    p.add_argument("--crf", type=int, default=20)
+    p.add_argument("--preset", default="veryfast")
+    p.set_defaults(func=cmd_trim)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (ParamsError, manifest.CorpusError, trim.TrimError, FileNotFoundError) as exc:
+        print(f"gifworthy {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())
