@@ -15,7 +15,10 @@ import signal
 import subprocess
 import sys
 from pathlib import Path
-from typing import Any, Sequence
+from typing import TYPE_CHECKING, Any, Sequence
+
+if TYPE_CHECKING:
+    from .server import MediaServer
 
 from . import __version__, download, layout, manifest, trim
 from .config import ParamsError, load_params
@@ -115,20 +118,21 @@ def cmd_download_report(args: argparse.Namespace) -> int:
     return 0
 
 
-def _sample_routes(sample_dir: Path) -> dict[str, Path]:
+def _sample_server(sample_dir: Path, port: int = 0) -> "MediaServer":
+    """The sample corpus as a video site: ``/watch?v=<id>`` pages and ``/videos/<id>.mp4``."""
     from .fsutil import read_json
     from .sample import resolve_source
+    from .server import MediaServer
 
-    routes = {}
+    routes, heights = {}, {}
     for video in read_json(sample_dir / "sources.json"):
         routes[f"/videos/{video['youtube_id']}.mp4"] = resolve_source(video)
-    return routes
+        heights[video["youtube_id"]] = int(video["height"])
+    return MediaServer(routes, heights=heights, port=port)
 
 
 def cmd_with_sample_server(args: argparse.Namespace) -> int:
     """Run a command with the sample corpus served on 127.0.0.1 (only for corpus "sample")."""
-    from .server import MediaServer
-
     command = list(args.command)
     if command and command[0] == "--":
         command = command[1:]
@@ -137,7 +141,7 @@ def cmd_with_sample_server(args: argparse.Namespace) -> int:
     params = _params(args)
     if params["corpus"]["source"] != "sample":
         return subprocess.call(command)
-    with MediaServer(_sample_routes(Path(args.sample_dir))) as server:
+    with _sample_server(Path(args.sample_dir)) as server:
         env = dict(os.environ, **{download.SAMPLE_SERVER_ENV: server.base_url})
         proc = subprocess.Popen(command, env=env)
         try:
@@ -151,10 +155,8 @@ def cmd_serve(args: argparse.Namespace) -> int:
     """Serve the sample corpus in the foreground (to try downloads by hand)."""
     import time
 
-    from .server import MediaServer
-
-    with MediaServer(_sample_routes(Path(args.sample_dir)), port=args.port) as server:
-        print(f"serving {len(server.routes)} sample videos at {server.base_url}/videos/<id>.mp4"
+    with _sample_server(Path(args.sample_dir), args.port) as server:
+        print(f"serving {len(server.routes)} sample videos at {server.base_url}/watch?v=<id>"
               f" (export {download.SAMPLE_SERVER_ENV}={server.base_url}); Ctrl-C stops",
               flush=True)
         try:

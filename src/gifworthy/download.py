@@ -137,6 +137,16 @@ def ffmpeg_http_status(stderr: str) -> int | None:
     return codes[-1] if codes else None
 
 
+_FFMPEG_PROBLEM_RE = re.compile(
+    r"error|prematurely|server returned|invalid|failed|timed out|refused|reset|not found", re.I)
+
+
+def ffmpeg_problems(stderr: str, keep: int = 6) -> str:
+    """The lines of ffmpeg's stderr that describe a problem (not its progress lines)."""
+    lines = [ln.strip() for ln in stderr.splitlines() if _FFMPEG_PROBLEM_RE.search(ln)]
+    return " / ".join(lines[-keep:])
+
+
 def _parse_retry_after(value: str | None) -> float | None:
     if not value:
         return None
@@ -326,6 +336,7 @@ class _Attempt:
     info: dict[str, Any] = dataclasses.field(default_factory=dict)
     download_seconds: float = 0.0
     ffmpeg_seconds: float = 0.0
+    stderr: str = ""
 
 
 def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> _Attempt:
@@ -371,8 +382,7 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
         detail = message
         if "ffmpeg exited" in message or not message:
             # The real reason of a failed segment download is in ffmpeg's stderr.
-            tail = [ln for ln in stderr.splitlines() if ln.strip()][-6:]
-            detail = (message + " | ffmpeg: " + " / ".join(tail)).strip(" |")
+            detail = (message + " | ffmpeg: " + ffmpeg_problems(stderr)).strip(" |")
             if status is None:
                 status = ffmpeg_http_status(stderr)
         return _Attempt(False, failure=classify(detail, status=status, retry_after=retry_after),
@@ -385,7 +395,7 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
                         download_seconds=elapsed)
     return _Attempt(True, file=max(media, key=lambda p: p.stat().st_size), info=info,
                     download_seconds=elapsed - timings["pp_total"],
-                    ffmpeg_seconds=timings["pp_total"])
+                    ffmpeg_seconds=timings["pp_total"], stderr=stderr)
 
 
 def _validate(path: Path, item: DownloadItem, dl: dict[str, Any]) -> tuple[dict[str, Any] | None,
@@ -433,10 +443,20 @@ def _record(item: DownloadItem, dl: dict[str, Any], **fields: Any) -> dict[str, 
         "attempts": 0,
         "throttle_pauses": 0,
         "file": None,
-        "finished_at": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "finished_at": _iso(time.time()),
     }
     rec.update(fields)
     return rec
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
+
+
+def _finished_at(video: Path) -> str:
+    # An ok record's time is the video's own mtime, so a record rebuilt for a finished file
+    # (after a kill) is identical and the trims made from it stay valid.
+    return _iso(video.stat().st_mtime)
 
 
 def download_item(
@@ -464,7 +484,8 @@ def download_item(
         meta, failure = _validate(final, item, dl)
         if failure is None:
             rec = _record(item, dl, status="ok", bytes=final.stat().st_size,
-                          file=str(final.relative_to(out)), reused=True, **_meta(meta))
+                          file=str(final.relative_to(out)), reused=True,
+                          finished_at=_finished_at(final), **_meta(meta))
             write_json(record_file, rec)
             return rec
         final.unlink()
@@ -486,12 +507,17 @@ def download_item(
                 t0 = time.perf_counter()
                 meta, failure = _validate(result.file, item, dl)
                 ffmpeg_seconds += time.perf_counter() - t0
+                problems = ffmpeg_problems(result.stderr)
+                if failure is not None and problems:
+                    # ffmpeg may exit 0 on a cut-short transfer; its stderr says so.
+                    failure = classify(f"ffmpeg: {problems} | {failure.message}")
                 if failure is None:
                     os.replace(result.file, final)
                     rec = _record(item, dl, status="ok", bytes=final.stat().st_size,
                                   download_seconds=round(download_seconds, 3),
                                   ffmpeg_seconds=round(ffmpeg_seconds, 3), attempts=attempts,
                                   throttle_pauses=pauses, file=str(final.relative_to(out)),
+                                  finished_at=_finished_at(final),
                                   format_id=result.info.get("format_id"), **_meta(meta))
                     write_json(record_file, rec)
                     return rec

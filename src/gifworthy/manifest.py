@@ -96,7 +96,7 @@ def _inside(path: Path, root: Path) -> bool:
 
 def _url(youtube_id: str, sample: bool) -> str:
     if sample:
-        return f"{SAMPLE_SERVER_PLACEHOLDER}/videos/{youtube_id}.mp4"
+        return f"{SAMPLE_SERVER_PLACEHOLDER}/watch?v={youtube_id}"
     return YOUTUBE_URL.format(youtube_id=youtube_id)
 
 

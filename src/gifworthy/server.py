@@ -11,12 +11,15 @@ The server only ever binds to 127.0.0.1.
 from __future__ import annotations
 
 import dataclasses
+import html
 import http.server
 import mimetypes
 import os
 import re
+import socket
 import threading
 import time
+import urllib.parse
 from collections import Counter
 from pathlib import Path
 from typing import Mapping
@@ -61,6 +64,12 @@ class MediaServer:
             the mapping so routes can be added after start.
         faults: URL path -> :class:`Fault`.
         port: 0 picks a free port.
+        pages: ``/videos/<id>.mp4`` routes also get a YouTube-like watch page,
+            ``/watch?v=<id>``, an HTML5 ``<video>`` page with the rendition's height, so
+            yt-dlp extracts the page first and then fetches the media, as on YouTube.
+        heights: video id -> frame height announced on its watch page.
+        rate: cap on each connection's body rate in bytes/s (0: unlimited), to model a real
+            link in benchmarks; loopback itself moves gigabytes a second.
 
     Use as a context manager; ``base_url`` is valid once started. ``requests`` counts
     requests per path and ``bytes_sent`` the body bytes per path (for benchmarks and tests).
@@ -72,12 +81,18 @@ class MediaServer:
         *,
         faults: Mapping[str, Fault] | None = None,
         port: int = 0,
+        pages: bool = True,
+        heights: Mapping[str, int] | None = None,
+        rate: float = 0.0,
     ) -> None:
+        self.rate = rate
+        self.pages = pages
+        self.heights = dict(heights or {})
         self.routes: dict[str, Path] = {k: Path(v) for k, v in (routes or {}).items()}
         self.faults: dict[str, Fault] = dict(faults or {})
         self.requests: Counter[str] = Counter()
         self.bytes_sent: Counter[str] = Counter()
-        self.log: list[tuple[str, str, int]] = []
+        self.log: list[tuple[str, str, int, float]] = []  # method, path, status, time
         self._lock = threading.Lock()
         self._port = port
         self._httpd: http.server.ThreadingHTTPServer | None = None
@@ -130,16 +145,27 @@ class MediaServer:
                 fault.times -= 1
             return fault
 
+    def _add_bytes(self, path: str, nbytes: int) -> None:
+        with self._lock:
+            self.bytes_sent[path] += nbytes
+
     def _count(self, method: str, path: str, status: int, nbytes: int) -> None:
         with self._lock:
             self.requests[path] += 1
             self.bytes_sent[path] += nbytes
-            self.log.append((method, path, status))
+            self.log.append((method, path, status, time.time()))
 
 
 def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandler]:
     class Handler(http.server.BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+
+        def setup(self) -> None:
+            super().setup()
+            # A small send buffer keeps "bytes sent" close to bytes the client really took:
+            # loopback buffers are megabytes, and a client that reads 3 s of a video and
+            # hangs up would otherwise be billed for everything the kernel had buffered.
+            self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, 64 * 1024)
 
         def log_message(self, format: str, *args: object) -> None:  # noqa: A002
             pass  # keep test and stage output clean; requests are counted instead
@@ -152,7 +178,7 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
 
         def _serve(self, *, head: bool) -> None:
             path = self.path.split("?", 1)[0]
-            fault = server._take_fault(path)
+            fault = server._take_fault(self.path) or server._take_fault(path)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
             if fault is not None and fault.status:
@@ -165,6 +191,9 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                 if not head:
                     self.wfile.write(fault.body)
                 server._count(self.command, path, fault.status, len(fault.body))
+                return
+            if path == "/watch" and server.pages:
+                self._watch_page(head=head)
                 return
             file = server.routes.get(path)
             if file is None or not file.is_file():
@@ -222,14 +251,39 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                             break
                         self.wfile.write(chunk)
                         sent += len(chunk)
+                        server._add_bytes(path, len(chunk))
                         if fault is not None and fault.chunk_delay:
                             time.sleep(fault.chunk_delay)
+                        if server.rate:
+                            time.sleep(len(chunk) / server.rate)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the client seeked elsewhere or gave up; normal for ffmpeg
             finally:
-                server._count(self.command, path, status, sent)
+                server._count(self.command, path, status, 0)
             if sent < length:
                 self.close_connection = True
+
+        def _watch_page(self, *, head: bool) -> None:
+            query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
+            vid = (query.get("v") or [""])[0]
+            media = f"/videos/{vid}.mp4"
+            if media not in server.routes:
+                body = b"<html><body>Video unavailable</body></html>"
+                status = 404
+            else:
+                height = server.heights.get(vid)
+                res = f' res="{height}" label="{height}p"' if height else ""
+                body = (f"<!DOCTYPE html><html><head><title>{html.escape(vid)}</title></head>"
+                        f'<body><video controls><source src="{media}" type="video/mp4"{res}>'
+                        "</video></body></html>").encode()
+                status = 200
+            self.send_response(status)
+            self.send_header("Content-Type", "text/html; charset=utf-8")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+            server._count(self.command, self.path, status, len(body))
 
     return Handler
 

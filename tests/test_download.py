@@ -1,0 +1,291 @@
+"""Real yt-dlp against a loopback server that misbehaves the ways real hosts do."""
+
+from __future__ import annotations
+
+import copy
+import json
+import os
+import signal
+import subprocess
+import sys
+import threading
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from gifworthy.download import (
+    ThrottleGate,
+    classify,
+    collect,
+    download_item,
+    prepare,
+    summarize,
+    variant,
+)
+from gifworthy.manifest import DownloadItem
+from gifworthy.media import probe
+from gifworthy.server import Fault, MediaServer
+
+ROOT = Path(__file__).resolve().parents[1]
+DL = yaml.safe_load((ROOT / "params.yaml").read_text())["download"]
+DL.update(backoff_seconds=0.05, throttle_cooldown_seconds=1.0, socket_timeout=2, attempts=3)
+
+
+def item(yid: str, url: str, segment: tuple[float, float] | None = None) -> DownloadItem:
+    if segment:
+        return DownloadItem(f"{yid}_{int(segment[0]):06d}_{int(segment[1]):06d}", yid, url,
+                            *segment, "train", "", "t:1")
+    return DownloadItem(yid, yid, url, None, None, "train", "", "t:1")
+
+
+@pytest.fixture
+def serve(video_30s):
+    servers = []
+
+    def start(faults: dict[str, Fault] | None = None, ids=("aaaaaaaaaaa",)) -> MediaServer:
+        """A video site: ``/watch?v=<id>`` pages (yt-dlp extracts them, as on YouTube) and
+        ``/videos/<id>.mp4`` media. Fault keys are ``page:<id>`` or ``media:<id>``."""
+        routes = {f"/videos/{i}.mp4": video_30s for i in ids}
+        paths = {"page": "/watch?v={}", "media": "/videos/{}.mp4"}
+        srv = MediaServer(routes, heights={i: 240 for i in ids}, faults={
+            paths[k.split(":")[0]].format(k.split(":")[1]): f
+            for k, f in (faults or {}).items()})
+        servers.append(srv.start())
+        return srv
+
+    yield start
+    for srv in servers:
+        srv.stop()
+
+
+# (name, fault, segment?, status, category, retry) - the failure table of issue 2
+A = "aaaaaaaaaaa"
+CASES = [
+    ("full ok", None, False, "ok", "", False),
+    ("segment ok", None, True, "ok", "", False),
+    ("page 404", {f"page:{A}": Fault(status=404)}, False, "failed", "HTTP 404", False),
+    ("media 404", {f"media:{A}": Fault(status=404)}, False, "failed", "HTTP 404", False),
+    ("media 403", {f"media:{A}": Fault(status=403)}, False, "failed", "HTTP 403", True),
+    ("page 503 then ok", {f"page:{A}": Fault(status=503, times=2)}, False, "ok", "", False),
+    ("media 503 then ok", {f"media:{A}": Fault(status=503, times=1)}, False, "ok", "", False),
+    ("page 503 always", {f"page:{A}": Fault(status=503)}, False, "failed", "HTTP 503", True),
+    ("truncated body", {f"media:{A}": Fault(truncate_at=200_000)}, False, "failed", "network",
+     True),
+    ("truncated once", {f"media:{A}": Fault(truncate_at=200_000, times=1)}, False, "ok", "",
+     False),
+    ("segment 404 (ffmpeg)", {f"media:{A}": Fault(status=404)}, True, "failed", "HTTP 404",
+     False),
+    ("segment 503 (ffmpeg)", {f"media:{A}": Fault(status=503)}, True, "failed", "HTTP 503",
+     True),
+    ("segment truncated", {f"media:{A}": Fault(truncate_at=300_000)}, True, "failed",
+     "network", True),
+    ("slow transfer", {f"media:{A}": Fault(chunk_delay=0.002)}, False, "ok", "", False),
+    ("server too slow", {f"page:{A}": Fault(delay=4)}, False, "failed", "network", True),
+]
+
+
+@pytest.mark.parametrize("name, fault, segment, status, category, retry", CASES,
+                         ids=[c[0] for c in CASES])
+def test_failure_table(serve, tmp_path, name, fault, segment, status, category, retry):
+    srv = serve(fault)
+    it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"), (10.0, 20.0) if segment else None)
+    rec = download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "gate"),
+                        sleep=lambda s: None)
+    assert (rec["status"], rec["category"], rec["retry"]) == (status, category, retry), rec
+    written = json.loads((tmp_path / "status" / f"{it.item_id}.json").read_text())
+    assert written["status"] == status
+    video = tmp_path / "videos" / f"{it.item_id}.mp4"
+    assert video.exists() == (status == "ok")
+    leftovers = [p.name for p in (tmp_path / "videos").iterdir() if p.name != video.name]
+    assert leftovers == []  # no temporaries, nothing half-written
+    if status == "ok":
+        duration = probe(video)["duration"]
+        assert abs(duration - (10.0 if segment else 30.0)) < 0.1
+    if status == "failed" and not retry:
+        assert rec["attempts"] == 1  # permanent failures are not hammered
+
+
+def test_segment_download_moves_a_fraction_of_the_bytes(serve, tmp_path, video_30s):
+    srv = serve()
+    url = srv.url("/watch?v=aaaaaaaaaaa")
+    download_item(item("aaaaaaaaaaa", url, (0.0, 3.0)), tmp_path, DL,
+                  gate=ThrottleGate(tmp_path / "g"))
+    assert srv.total_bytes() < 0.5 * video_30s.stat().st_size
+
+
+def test_throttle_honours_retry_after_and_is_not_a_failure(serve, tmp_path):
+    srv = serve({f"page:{A}": Fault(status=429, times=2, retry_after=1.5,
+                                    body=b"Too Many Requests")})
+    t0 = time.time()
+    rec = download_item(item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa")), tmp_path, DL,
+                        gate=ThrottleGate(tmp_path / "gate"))
+    assert rec["status"] == "ok" and rec["throttle_pauses"] == 2 and rec["attempts"] == 1
+    assert time.time() - t0 >= 3.0  # two pauses of Retry-After: 1.5 s
+    times = [t for (_m, _p, status, t) in srv.log]
+    statuses = [s for (_m, _p, s, _t) in srv.log]
+    assert statuses[:2] == [429, 429]
+    assert times[1] - times[0] >= 1.4 and times[2] - times[1] >= 1.4
+
+
+def test_throttle_without_retry_after_uses_cooldown_and_textual_forms(serve, tmp_path):
+    srv = serve({f"media:{A}": Fault(status=429, times=1)})  # seen by ffmpeg, no header
+    dl = dict(DL, throttle_cooldown_seconds=1.0)
+    t0 = time.time()
+    rec = download_item(item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"), (5.0, 8.0)),
+                        tmp_path, dl, gate=ThrottleGate(tmp_path / "gate"))
+    assert rec["status"] == "ok" and rec["throttle_pauses"] == 1
+    assert time.time() - t0 >= 1.0
+
+
+def test_throttle_gives_up_as_throttled_not_failed(serve, tmp_path):
+    srv = serve({f"page:{A}": Fault(status=429, retry_after=0)})
+    dl = dict(DL, throttle_max_pauses=2)
+    rec = download_item(item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa")), tmp_path, dl,
+                        gate=ThrottleGate(tmp_path / "gate"))
+    assert rec["status"] == "throttled" and rec["category"] == "" and rec["retry"]
+    assert summarize([rec])["failed"] == 0
+
+
+def test_one_pause_is_shared_by_concurrent_processes(serve, tmp_path):
+    """A 429 seen by one download process holds back another process's next request."""
+    ids = ("aaaaaaaaaaa", "bbbbbbbbbbb")
+    srv = serve({f"page:{A}": Fault(status=429, times=1, retry_after=3)}, ids=ids)
+    gate_file = tmp_path / "gate.json"
+    params = tmp_path / "params.yaml"
+    full = yaml.safe_load((ROOT / "params.yaml").read_text())
+    full["download"].update(DL)
+    params.write_text(yaml.safe_dump(full))
+
+    def cmd(yid):
+        return [sys.executable, "-m", "gifworthy.cli", "--params", str(params), "download-one",
+                "--item-id", yid, "--youtube-id", yid, "--url", srv.url(f"/watch?v={yid}"),
+                "--out-dir", str(tmp_path / "out"), "--throttle-file", str(gate_file)]
+
+    a = subprocess.Popen(cmd("aaaaaaaaaaa"), stderr=subprocess.PIPE, text=True)
+    deadline = time.time() + 20
+    while not gate_file.exists() or ThrottleGate(gate_file).resume_at() == 0:
+        assert time.time() < deadline, "A never paused"
+        time.sleep(0.05)
+    paused_until = ThrottleGate(gate_file).resume_at()
+    b = subprocess.Popen(cmd("bbbbbbbbbbb"), stderr=subprocess.PIPE, text=True)
+    assert a.wait(60) == 0 and b.wait(60) == 0
+    first_b = min(t for (_m, p, _s, t) in srv.log if "bbbbbbbbbbb" in p)
+    assert first_b >= paused_until - 0.05, "B did not wait for A's pause"
+    for yid in ids:
+        rec = json.loads((tmp_path / "out/status" / f"{yid}.json").read_text())
+        assert rec["status"] == "ok"
+
+
+def test_kill_during_download_leaves_nothing_that_looks_done(serve, tmp_path):
+    srv = serve({f"media:{A}": Fault(chunk_delay=0.2)})  # ~320 kB/s: killable mid-way
+    out = tmp_path / "out"
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "gifworthy.cli", "--params", str(ROOT / "params.yaml"),
+         "download-one", "--item-id", "aaaaaaaaaaa", "--youtube-id", "aaaaaaaaaaa",
+         "--url", srv.url("/watch?v=aaaaaaaaaaa"), "--out-dir", str(out),
+         "--throttle-file", str(tmp_path / "gate")], start_new_session=True)
+    deadline = time.time() + 30
+    while srv.bytes_sent["/videos/aaaaaaaaaaa.mp4"] < 200_000:
+        assert time.time() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    assert not (out / "status/aaaaaaaaaaa.json").exists()
+    assert not (out / "videos/aaaaaaaaaaa.mp4").exists()
+    leftovers = list((out / "videos").iterdir())
+    assert leftovers and all(p.name.startswith(".tmp-") for p in leftovers)
+
+    # The next run's prepare step clears the temporaries, then the item downloads fully.
+    srv.faults.clear()
+    it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"))
+    root = tmp_path / "root"
+    root.mkdir()
+    out.rename(root / variant(DL))
+    counts = prepare([it], root, DL, log=lambda m: None)
+    assert counts["temporaries"] >= 1
+    rec = download_item(it, root / variant(DL), DL, gate=ThrottleGate(tmp_path / "gate"))
+    assert rec["status"] == "ok"
+    assert [p.name for p in (root / variant(DL) / "videos").iterdir()] == ["aaaaaaaaaaa.mp4"]
+
+
+def test_finished_video_without_record_is_reused_not_refetched(serve, tmp_path):
+    srv = serve()
+    it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"))
+    download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "g"))
+    (tmp_path / "status/aaaaaaaaaaa.json").unlink()  # killed between rename and record
+    before = sum(srv.requests.values())
+    rec = download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "g"))
+    assert rec["status"] == "ok" and rec["reused"] is True
+    assert sum(srv.requests.values()) == before
+
+
+def test_prepare_requeues_only_what_should_be_retried(tmp_path):
+    root = tmp_path / "dl"
+    cur = root / variant(DL)
+    other = root / "h240_exact"
+    (other / "videos").mkdir(parents=True)
+    (cur / "videos").mkdir(parents=True)
+    (cur / "status").mkdir(parents=True)
+    items = [item(f"{c * 11}", "u") for c in "abcdefg"]
+    recs = {
+        "aaaaaaaaaaa": {"status": "ok", "file": "videos/aaaaaaaaaaa.mp4"},
+        "bbbbbbbbbbb": {"status": "ok", "file": "videos/bbbbbbbbbbb.mp4"},  # video gone
+        "ccccccccccc": {"status": "failed", "category": "HTTP 404", "retry": False},
+        "ddddddddddd": {"status": "failed", "category": "HTTP 503", "retry": True},
+        "eeeeeeeeeee": {"status": "throttled", "category": "", "retry": True},
+        "fffffffffff": {"status": "failed", "category": "copyright", "retry": False},
+        "zzzzzzzzzzz": {"status": "ok", "file": "videos/zzzzzzzzzzz.mp4"},  # not in manifest
+    }
+    for yid, rec in recs.items():
+        (cur / "status" / f"{yid}.json").write_text(json.dumps(rec))
+    (cur / "videos/aaaaaaaaaaa.mp4").write_bytes(b"x")
+    (cur / "videos/zzzzzzzzzzz.mp4").write_bytes(b"x")
+    counts = prepare(items, root, dict(DL, retry_failed=["copyright"]), log=lambda m: None)
+    left = sorted(p.stem for p in (cur / "status").iterdir())
+    assert left == ["aaaaaaaaaaa", "ccccccccccc"]
+    assert not other.exists() and not (cur / "videos/zzzzzzzzzzz.mp4").exists()
+    assert counts == {"removed_variants": 1, "removed_items": 2, "requeued": 4,
+                      "temporaries": 0}
+    records = collect(items, cur)
+    assert summarize(records)["missing"] == 5
+
+
+# Current YouTube wordings (yt-dlp 2026) and older youtube-dl ones -> category.
+MESSAGES = [
+    ("ERROR: [youtube] x: Video unavailable. This video has been removed by the uploader",
+     "removed by user"),
+    ("ERROR: [youtube] x: Private video. Sign in if you've been granted access to this video",
+     "private video"),
+    ("ERROR: [youtube] x: Sign in to confirm your age. This video may be inappropriate for "
+     "some users.", "content warning"),
+    ("ERROR: [youtube] x: Video unavailable. This video contains content from SME, who has "
+     "blocked it on copyright grounds", "copyright"),
+    ("ERROR: [youtube] x: Video unavailable. This video is no longer available because the "
+     "YouTube account associated with this video has been terminated.", "terms violation"),
+    ("ERROR: [youtube] x: This video has been removed for violating YouTube's Terms of "
+     "Service", "terms violation"),
+    ("ERROR: [youtube] x: Video unavailable", "video unavailable"),
+    ("ERROR: [youtube] x: This video is unavailable as a duplicate", "duplicate"),
+    ("ERROR: unable to download video data: HTTP Error 404: Not Found", "HTTP 404"),
+    ("ERROR: unable to download video data: HTTP Error 503: Service Unavailable", "HTTP 503"),
+    ("ERROR: ffmpeg exited with code 1 | ffmpeg: Server returned 5XX Server Error reply",
+     "HTTP 503"),
+    ("ERROR: [youtube] x: Sign in to confirm you're not a bot", "throttled"),
+    ("ERROR: HTTP Error 429: Too Many Requests", "throttled"),
+    ("ERROR: [youtube] x: Please try again later.", "throttled"),
+    ("ERROR: rate-limit reached for video playback", "throttled"),
+    ("ERROR: something nobody has seen before", "misc"),
+]
+
+
+@pytest.mark.parametrize("message, category", MESSAGES)
+def test_classify_youtube_messages(message, category):
+    assert classify(message).category == category
+
+
+def test_classify_prefers_http_status():
+    assert classify("Unable to download webpage", status=404).category == "HTTP 404"
+    assert classify("whatever", status=429).throttled
+    assert classify("whatever", status=502).category == "HTTP 503"

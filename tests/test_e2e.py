@@ -1,0 +1,26 @@
+"""`dvc repro` of the default sample corpus (what `make run` does), in a fresh repository."""
+
+import json
+import time
+
+import pytest
+
+from support import ROOT, init_project, run
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1200)
+def test_default_pipeline_end_to_end(tmp_path):
+    repo = init_project(tmp_path / "repo", (ROOT / "params.yaml").read_text())
+    t0 = time.time()
+    run(["dvc", "repro"], repo, timeout=1200)
+    elapsed = time.time() - t0
+    manifest = json.loads((repo / "metrics/manifest.json").read_text())
+    download = json.loads((repo / "metrics/download.json").read_text())
+    trim = json.loads((repo / "metrics/trim.json").read_text())
+    assert manifest["videos"] >= 30 and manifest["rejected"] == 0
+    assert download["ok"] == download["items"] == manifest["downloads"]
+    assert trim["ok"] == manifest["segments"] and trim["within_one_frame_share"] == 1.0
+    run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], repo)
+    assert (tmp_path / "plots/index.html").stat().st_size > 1000
+    print(f"default sample pipeline: {elapsed:.0f} s, {download['bytes'] / 1e6:.1f} MB")

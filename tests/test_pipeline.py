@@ -1,0 +1,141 @@
+"""The pipeline through real DVC and Snakemake, in temporary git repositories."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support import init_project, run, small_params
+
+os.environ.setdefault("DVC_NO_ANALYTICS", "1")
+
+
+def status_records(repo: Path, variant: str = "h360_exact") -> dict[str, dict]:
+    folder = repo / "data/download" / variant / "status"
+    if not folder.exists():
+        return {}
+    out = {}
+    for p in folder.glob("*.json"):
+        try:
+            out[p.stem] = json.loads(p.read_text())
+        except ValueError:  # being written right now
+            pass
+    return out
+
+
+@pytest.fixture(scope="module")
+def repo(tmp_path_factory):
+    repo = init_project(tmp_path_factory.mktemp("pipeline") / "repo")
+    run(["dvc", "repro"], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "first run"], repo)
+    return repo
+
+
+def test_repro_builds_everything(repo):
+    manifest = json.loads((repo / "metrics/manifest.json").read_text())
+    download = json.loads((repo / "metrics/download.json").read_text())
+    trim = json.loads((repo / "metrics/trim.json").read_text())
+    assert manifest["videos"] == 7 and manifest["rejected"] == 0
+    assert download["ok"] == download["items"] == manifest["downloads"]
+    assert download["download_time_share"] > 0
+    assert trim["ok"] == manifest["segments"] and trim["within_one_frame_share"] == 1.0
+    stats = (repo / "data/download/stats.csv").read_text().splitlines()
+    assert stats[0] == "id,bytes,download_seconds,ffmpeg_seconds,when"
+    assert len(stats) == 1 + download["items"]
+    assert (repo / "data/download/failed.csv").read_text().splitlines() == ["id,category,message"]
+    # The download stage really went through yt-dlp and the height-limited selection.
+    rec = next(iter(status_records(repo).values()))
+    assert rec["format_id"] and rec["height"] <= 360 or rec["height"] == 720
+
+
+def test_second_repro_is_a_fast_noop(repo):
+    t0 = time.time()
+    proc = run(["dvc", "repro"], repo)
+    assert time.time() - t0 < 10
+    assert "Data and pipelines are up to date" in proc.stdout
+    assert "Running stage" not in proc.stdout
+
+
+def test_trim_param_change_never_redownloads(repo):
+    before = {k: r["finished_at"] for k, r in status_records(repo).items()}
+    proc = run(["dvc", "exp", "run", "-S", "trim.crf=26"], repo)
+    assert "Running stage 'trim'" in proc.stdout
+    for stage in ("sample", "manifest", "download"):
+        assert f"Running stage '{stage}'" not in proc.stdout
+    assert {k: r["finished_at"] for k, r in status_records(repo).items()} == before
+    assert (repo / "data/clips/exact_crf26_veryfast/status").is_dir()
+    assert not (repo / "data/clips/exact_crf20_veryfast").exists()
+
+
+def test_download_param_reruns_only_what_depends_on_it(repo):
+    proc = run(["dvc", "exp", "run", "-S", "download.exact_cuts=false"], repo)
+    assert "Running stage 'download'" in proc.stdout
+    assert "Running stage 'trim'" in proc.stdout
+    assert "Running stage 'sample'" not in proc.stdout
+    assert "Running stage 'manifest'" not in proc.stdout
+    # Bytes that depend on the param live under a path that names it (GUIDE 3, trap 3).
+    assert status_records(repo, "h360_keyframe")
+    assert not (repo / "data/download/h360_exact").exists()
+
+
+def test_metrics_diff_on_a_fresh_clone(repo, tmp_path):
+    run(["git", "checkout", "-q", "--", "."], repo)
+    run(["dvc", "exp", "apply", run(["dvc", "exp", "ls", "--name-only"], repo)
+         .stdout.split()[-1]], repo)
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "keyframe cuts"], repo)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    proc = run(["dvc", "metrics", "diff", "HEAD~1", "--json"], clone)
+    diff = json.loads(proc.stdout)
+    assert "metrics/download.json" in diff and "metrics/trim.json" in diff
+
+
+@pytest.mark.timeout(900)
+def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
+    repo = init_project(tmp_path / "repo")
+    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    deadline = time.time() + 300
+    while len(status_records(repo)) < 4:
+        assert proc.poll() is None, "repro ended before it could be interrupted"
+        assert time.time() < deadline
+        time.sleep(0.05)
+    os.killpg(proc.pid, signal.SIGKILL)
+    proc.wait()
+    time.sleep(0.5)
+    done = {k: r["finished_at"] for k, r in status_records(repo).items()}
+    videos = repo / "data/download/h360_exact/videos"
+    partial = [p.name for p in videos.iterdir() if p.name.startswith(".tmp-")]
+    total = json.loads((repo / "metrics/manifest.json").read_text())["downloads"]
+    assert 4 <= len(done) < total
+
+    result = run(["dvc", "repro"], repo)
+    after = status_records(repo)
+    assert len(after) == total and all(r["status"] == "ok" for r in after.values())
+    for item, finished_at in done.items():
+        # Snakemake may rerun a job it had not yet seen finish; the job then finds the video
+        # in place and records it again without fetching it ("reused").
+        assert after[item]["finished_at"] == finished_at, f"{item} was downloaded again"
+    assert not [p for p in videos.iterdir() if p.name.startswith(".tmp-")]
+    print(f"killed with {len(done)}/{total} done and {len(partial)} partial downloads")
+    assert "Data and pipelines are up to date" in run(["dvc", "repro"], repo).stdout
+    assert result.returncode == 0
+
+
+def test_bad_params_fail_before_any_stage(tmp_path):
+    params = yaml.safe_load(small_params())
+    params["download"]["max_height"] = "tall"
+    repo = init_project(tmp_path / "repo", yaml.safe_dump(params))
+    proc = run(["dvc", "repro"], repo, check=False)
+    assert proc.returncode != 0
+    assert "download.max_height" in proc.stdout + proc.stderr
+    assert not (repo / "data/sample").exists()

