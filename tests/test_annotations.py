@@ -125,9 +125,18 @@ def test_video2gif_metadata(tmp_path):
     assert "after the video's end" in by_line[8] and "21 fields" in by_line[9]
 
 
+def _shared_testset() -> Path | None:
+    """The real Video2GIF test split, in the workspace's shared/ beside the repository."""
+    for parent in Path(__file__).resolve().parents:
+        candidate = parent / "shared/data/video2gif/testset.txt"
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+@pytest.mark.skipif(_shared_testset() is None, reason="shared/data/video2gif not beside repo")
 def test_real_video2gif_testset_reads():
-    ids, rejections = read_split_file(Path(__file__).resolve().parents[2] /
-                                      "shared/data/video2gif/testset.txt")
+    ids, rejections = read_split_file(_shared_testset())
     assert len(ids) == 357 and rejections == []
 
 

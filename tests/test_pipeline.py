@@ -87,16 +87,15 @@ def test_download_param_reruns_only_what_depends_on_it(repo):
 
 
 def test_metrics_diff_on_a_fresh_clone(repo, tmp_path):
-    run(["git", "checkout", "-q", "--", "."], repo)
-    run(["dvc", "exp", "apply", run(["dvc", "exp", "ls", "--name-only"], repo)
-         .stdout.split()[-1]], repo)
+    # The workspace holds the last experiment's results (keyframe cuts): commit them.
     run(["git", "add", "-A"], repo)
     run(["git", "commit", "-qm", "keyframe cuts"], repo)
     clone = tmp_path / "clone"
     run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
     proc = run(["dvc", "metrics", "diff", "HEAD~1", "--json"], clone)
     diff = json.loads(proc.stdout)
-    assert "metrics/download.json" in diff and "metrics/trim.json" in diff
+    assert "bytes" in diff["metrics/download.json"]  # keyframe cuts move other bytes
+    assert "metrics/trim.json" in diff
 
 
 @pytest.mark.timeout(900)
