@@ -13,10 +13,14 @@ export PATH := $(BIN):$(PATH)
 
 setup: system $(STAMP)
 
+# Debian packages: ffmpeg for every stage, chromium for the explorer's browser tests.
 system:
-	@if ! command -v ffmpeg >/dev/null || ! command -v ffprobe >/dev/null; then \
-	  echo "installing Debian ffmpeg"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq ffmpeg; \
+	@missing=""; \
+	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
+	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
 
 $(STAMP): requirements.lock pyproject.toml
@@ -40,11 +44,13 @@ test-slow: setup
 
 bench: setup
 	python benchmarks/bench_download.py
+	python benchmarks/bench_download.py --mbps 100
 	python benchmarks/bench_manifest.py
+	python benchmarks/bench_gifify.py
 
 # Re-pin after changing pyproject.toml dependencies.
 lock: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^gifworthy' > requirements.lock
 
 clean:
-	rm -rf $(VENV) .snakemake .gifworthy
+	rm -rf $(VENV) .snakemake .gifworthy test-artifacts

@@ -10,3 +10,4 @@ validate(config, str(SCHEMA_PATH))
 include: "rules/common.smk"
 include: "rules/download.smk"
 include: "rules/trim.smk"
+include: "rules/gifify.smk"

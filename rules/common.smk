@@ -15,3 +15,13 @@ CLIPS_DIR = str(layout.clips_dir(config))
 
 wildcard_constraints:
     item=r"[A-Za-z0-9_-]+",
+    gif_id=r"[A-Za-z0-9_-]+",
+
+import csv
+
+GIFS_DIR = str(layout.gifs_dir(config))
+# Video2GIF GIF segments (regenerated from their source video: the GIF links are dead).
+V2G = {}
+if os.path.exists(layout.GIFS_CSV):
+    with open(layout.GIFS_CSV, newline="", encoding="utf-8") as _fh:
+        V2G = {row["gif_id"]: row for row in csv.DictReader(_fh) if row["youtube_id"] in ITEMS}

@@ -36,7 +36,7 @@ def run(cmd: list[str] | str, cwd: Path, *, check: bool = True, env: dict | None
 
 
 PROJECT_FILES = ("dvc.yaml", "Snakefile", "rules", "profiles", "params.yaml", ".dvcignore",
-                 ".gitignore", "src")
+                 ".gitignore", "src", "data/annotations")
 
 
 def small_params(**overrides: object) -> str:
@@ -59,6 +59,7 @@ def init_project(dest: Path, params_text: str | None = None) -> Path:
     for name in PROJECT_FILES:
         src = ROOT / name
         if src.is_dir():
+            (dest / name).parent.mkdir(parents=True, exist_ok=True)
             shutil.copytree(src, dest / name, ignore=shutil.ignore_patterns(
                 "__pycache__", "*.egg-info"))
         else:

@@ -51,6 +51,14 @@ def test_repro_builds_everything(repo):
     assert stats[0] == "id,bytes,download_seconds,ffmpeg_seconds,when"
     assert len(stats) == 1 + download["items"]
     assert (repo / "data/download/failed.csv").read_text().splitlines() == ["id,category,message"]
+    gifs = json.loads((repo / "metrics/gifify.json").read_text())
+    assert gifs["ok"] == gifs["items"] == manifest["segments"] + manifest["gifs"]
+    site = repo / "data/explorer"
+    assert {"index.html", "data.js", "explorer.js", "explorer.css"} <= {
+        p.name for p in site.iterdir()}
+    data = json.loads((site / "data.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))
+    assert len(data["clips"]) == manifest["segments"]
+    assert all(c["src"] and (site / c["src"]).resolve().is_file() for c in data["clips"])
     # The download stage really went through yt-dlp and the height-limited selection.
     rec = next(iter(status_records(repo).values()))
     assert rec["format_id"] and rec["height"] <= 360 or rec["height"] == 720
@@ -64,6 +72,17 @@ def test_second_repro_is_a_fast_noop(repo):
     assert "Running stage" not in proc.stdout
 
 
+def test_gif_param_change_never_redownloads_or_retrims(repo):
+    before = {k: r["finished_at"] for k, r in status_records(repo).items()}
+    proc = run(["dvc", "exp", "run", "-S", "gifify.width=120"], repo)
+    assert "Running stage 'gifify'" in proc.stdout and "Running stage 'explorer'" in proc.stdout
+    for stage in ("sample", "manifest", "download", "trim"):
+        assert f"Running stage '{stage}'" not in proc.stdout
+    assert {k: r["finished_at"] for k, r in status_records(repo).items()} == before
+    assert (repo / "data/gifs/w120_s4_p16_c48_bayer5/status").is_dir()
+    assert not (repo / "data/gifs/w180_s4_p16_c48_bayer5").exists()
+
+
 def test_trim_param_change_never_redownloads(repo):
     before = {k: r["finished_at"] for k, r in status_records(repo).items()}
     proc = run(["dvc", "exp", "run", "-S", "trim.crf=26"], repo)
@@ -73,6 +92,11 @@ def test_trim_param_change_never_redownloads(repo):
     assert {k: r["finished_at"] for k, r in status_records(repo).items()} == before
     assert (repo / "data/clips/exact_crf26_veryfast/status").is_dir()
     assert not (repo / "data/clips/exact_crf20_veryfast").exists()
+    # GIFs made from the old clips are remade from the new ones (content-based requeue).
+    assert "Running stage 'gifify'" in proc.stdout
+    records = list((repo / "data/gifs").glob("*/status/clips/*.json"))
+    assert records and all("exact_crf26_veryfast" in json.loads(p.read_text())["source_key"]
+                           for p in records)
 
 
 def test_download_param_reruns_only_what_depends_on_it(repo):
@@ -128,6 +152,22 @@ def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
     print(f"killed with {len(done)}/{total} done and {len(partial)} partial downloads")
     assert "Data and pipelines are up to date" in run(["dvc", "repro"], repo).stdout
     assert result.returncode == 0
+
+
+def test_empty_corpus_runs_through_every_stage(tmp_path):
+    params = yaml.safe_load(small_params(**{"sample.synthetic_videos": 0}))
+    params["corpus"]["source"] = "data/annotations/empty.csv"
+    repo = init_project(tmp_path / "repo", yaml.safe_dump(params))
+    (repo / "data/annotations/empty.csv").write_text("label,youtube_id,time_start,time_end,split\n")
+    run(["dvc", "repro"], repo)
+    assert json.loads((repo / "metrics/download.json").read_text())["items"] == 0
+    assert json.loads((repo / "metrics/gifify.json").read_text())["items"] == 0
+    assert "\"clips\":[]" in (repo / "data/explorer/data.js").read_text()
+    # Editing the annotation file reruns the manifest (data/annotations is a dependency).
+    (repo / "data/annotations/empty.csv").write_text(
+        "label,youtube_id,time_start,time_end,split\nx,../evil/xyz,0,10,train\n")
+    run(["dvc", "repro", "manifest"], repo)
+    assert "../evil" in (repo / "data/manifest/rejected.csv").read_text()
 
 
 def test_bad_params_fail_before_any_stage(tmp_path):

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:
     from .server import MediaServer
 
-from . import __version__, download, layout, manifest, trim
+from . import __version__, download, gifify, layout, manifest, trim
 from .config import ParamsError, load_params
 from .fsutil import write_json, write_text
 
@@ -208,6 +208,93 @@ def cmd_trim(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_gifify(args: argparse.Namespace) -> int:
+    """``gifworthy gifify VIDEO OUT``: one animation by hand, format from OUT's suffix."""
+    info = gifify.gifify(args.video, args.out, start=args.start, end=args.end,
+                         sample_fps=args.sample_fps, play_fps=args.play_fps, width=args.width,
+                         colors=args.colors, dither=args.dither)
+    print(json.dumps(info))
+    return 0
+
+
+def cmd_gifify_clip(args: argparse.Namespace) -> int:
+    params = _params(args)
+    source, reason = gifify.source_of_clip(args.trim_status, layout.clips_dir(params))
+    item = Path(args.trim_status).stem
+    rec = gifify.gifify_item("clips", item, source, out_dir=layout.gifs_dir(params),
+                             params=params["gifify"], skip_reason=reason,
+                             source_key=gifify.source_key(args.trim_status))
+    print(f"{item}: {rec['status']} {rec.get('message', '')}".rstrip(), file=sys.stderr)
+    return 0
+
+
+def cmd_gifify_v2g(args: argparse.Namespace) -> int:
+    params = _params(args)
+    source, reason = gifify.source_of_video(args.download_status, layout.download_dir(params))
+    rec = gifify.gifify_item("v2g", args.gif_id, source, out_dir=layout.gifs_dir(params),
+                             params=params["gifify"], start=args.start, end=args.end,
+                             skip_reason=reason,
+                             source_key=gifify.source_key(args.download_status))
+    print(f"{args.gif_id}: {rec['status']} {rec.get('message', '')}".rstrip(), file=sys.stderr)
+    return 0
+
+
+def cmd_gifify_prepare(args: argparse.Namespace) -> int:
+    import csv as _csv
+
+    params = _params(args)
+    items = _items(args.manifest)
+    expected = {("clips", i): gifify.source_key(layout.clips_dir(params) / "status" / f"{i}.json")
+                for i in _clip_ids(items)}
+    sources = {i.item_id for i in items}
+    if layout.GIFS_CSV.exists():
+        with open(layout.GIFS_CSV, newline="", encoding="utf-8") as fh:
+            for row in _csv.DictReader(fh):
+                if row["youtube_id"] in sources:
+                    expected[("v2g", row["gif_id"])] = gifify.source_key(
+                        layout.download_dir(params) / "status" / f"{row['youtube_id']}.json")
+    counts = gifify.prepare(layout.GIFS_ROOT, layout.gifs_dir(params), expected)
+    print("gifify-prepare: " + json.dumps(counts))
+    return 0
+
+
+def cmd_gifify_report(args: argparse.Namespace) -> int:
+    from .fsutil import read_json
+
+    params = _params(args)
+    root = layout.gifs_dir(params) / "status"
+    records = [read_json(p) for p in sorted(root.glob("*/*.json"))] if root.exists() else []
+    summary = gifify.summarize(records)
+    write_json(args.metrics, summary)
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_explore(args: argparse.Namespace) -> int:
+    from .explorer import build_explorer
+
+    params = _params(args)
+    site = Path(args.out)
+    if not args.no_build:
+        summary = build_explorer(layout.MANIFEST_DIR, layout.gifs_dir(params), site,
+                                 params["gifify"]["formats"], params["explorer"]["page_size"])
+        print(json.dumps(summary))
+    if args.serve:
+        import functools
+        import http.server
+
+        root = site.parent.resolve()
+        handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(root))
+        with http.server.ThreadingHTTPServer(("127.0.0.1", args.port), handler) as httpd:
+            url = f"http://127.0.0.1:{httpd.server_address[1]}/{site.name}/index.html"
+            print(f"explorer at {url} (Ctrl-C stops)", flush=True)
+            try:
+                httpd.serve_forever()
+            except KeyboardInterrupt:
+                pass
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gifworthy", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"gifworthy {__version__}")
@@ -275,6 +362,44 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--crf", type=int, default=20)
     p.add_argument("--preset", default="veryfast")
     p.set_defaults(func=cmd_trim)
+
+    p = sub.add_parser("gifify", help="make a GIF / WebP / MP4 of a video (format from OUT)")
+    p.add_argument("video")
+    p.add_argument("out")
+    p.add_argument("--start", type=float, default=None)
+    p.add_argument("--end", type=float, default=None)
+    p.add_argument("--sample-fps", type=float, default=4)
+    p.add_argument("--play-fps", type=float, default=16)
+    p.add_argument("--width", type=int, default=180)
+    p.add_argument("--colors", type=int, default=48)
+    p.add_argument("--dither", choices=sorted(gifify.DITHERS), default="bayer5")
+    p.set_defaults(func=cmd_gifify)
+
+    p = sub.add_parser("gifify-clip", help="GIFs of one trimmed clip (called by Snakemake)")
+    p.add_argument("trim_status")
+    p.set_defaults(func=cmd_gifify_clip)
+
+    p = sub.add_parser("gifify-v2g", help="GIFs of one Video2GIF segment (called by Snakemake)")
+    p.add_argument("download_status")
+    p.add_argument("--gif-id", required=True)
+    p.add_argument("--start", type=float, required=True)
+    p.add_argument("--end", type=float, required=True)
+    p.set_defaults(func=cmd_gifify_v2g)
+
+    p = sub.add_parser("gifify-prepare", help="reconcile GIFs with params, manifest, sources")
+    p.add_argument("--manifest", default=str(layout.DOWNLOADS_CSV))
+    p.set_defaults(func=cmd_gifify_prepare)
+
+    p = sub.add_parser("gifify-report", help="GIF metrics")
+    p.add_argument("--metrics", default=str(layout.METRICS_DIR / "gifify.json"))
+    p.set_defaults(func=cmd_gifify_report)
+
+    p = sub.add_parser("explore", help="build the explorer page (and --serve it on 127.0.0.1)")
+    p.add_argument("--out", default=str(layout.EXPLORER_DIR))
+    p.add_argument("--serve", action="store_true")
+    p.add_argument("--no-build", action="store_true", help="serve what is there")
+    p.add_argument("--port", type=int, default=8000)
+    p.set_defaults(func=cmd_explore)
     return parser
 
 
@@ -282,7 +407,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (ParamsError, manifest.CorpusError, trim.TrimError, FileNotFoundError) as exc:
+    except (ParamsError, manifest.CorpusError, trim.TrimError, gifify.GififyError,
+            FileNotFoundError) as exc:
         print(f"gifworthy {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

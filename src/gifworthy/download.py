@@ -581,6 +581,9 @@ def prepare(items: list[DownloadItem], root: str | os.PathLike[str], dl: dict[st
                 shutil.rmtree(child)
                 counts["removed_variants"] += 1
                 log(f"removed downloads of other params: {child}")
+    # The stage's output must exist even when the manifest is empty (DVC requires it).
+    for sub in ("videos", "status"):
+        (current / sub).mkdir(parents=True, exist_ok=True)
     wanted = {i.item_id for i in items}
     retry_all = "all" in dl.get("retry_failed", [])
     retry_cats = set(dl.get("retry_failed", []))

@@ -7,13 +7,16 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from . import download, trim
+from . import download, gifify, trim
 
 SAMPLE_DIR = Path("data/sample")
 MANIFEST_DIR = Path("data/manifest")
 DOWNLOADS_CSV = MANIFEST_DIR / "downloads.csv"
 DOWNLOAD_ROOT = Path("data/download")
 CLIPS_ROOT = Path("data/clips")
+GIFS_ROOT = Path("data/gifs")
+GIFS_CSV = MANIFEST_DIR / "gifs.csv"
+EXPLORER_DIR = Path("data/explorer")
 METRICS_DIR = Path("metrics")
 THROTTLE_FILE = Path(".gifworthy/throttle.json")
 
@@ -24,3 +27,7 @@ def download_dir(params: dict[str, Any]) -> Path:
 
 def clips_dir(params: dict[str, Any]) -> Path:
     return CLIPS_ROOT / trim.variant(params["trim"])
+
+
+def gifs_dir(params: dict[str, Any]) -> Path:
+    return GIFS_ROOT / gifify.variant(params["gifify"])

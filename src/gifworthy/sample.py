@@ -258,14 +258,18 @@ def render_synthetic(video: dict[str, Any], out: Path) -> None:
 
 def render_gif(src: Path, gif: dict[str, Any], out: Path) -> None:
     """Cut a simulated user GIF the way GIF sites did: one ffmpeg call with a palette."""
-    vf = (f"fps={gif['gif_fps']},setpts=PTS/{gif['speed']},"
+    # settb + setpts=N re-times frames exactly; setpts=PTS/speed in the sampled time base
+    # would round timestamps together and the GIF muxer would drop frames.
+    play = gif["gif_fps"] * gif["speed"]
+    vf = (f"fps={gif['gif_fps']},settb=1/{play},setpts=N,fps={play},"
           f"scale={gif['gif_width']}:-1:flags=lanczos,split[a][b];"
           f"[a]palettegen=max_colors={gif['colors']}:stats_mode=diff[p];"
           f"[b][p]paletteuse=dither={gif['dither']}")
     with atomic_path(out) as tmp:
         _run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{gif['start']:.6f}",
               "-t", f"{gif['end'] - gif['start']:.6f}", "-i", str(src.absolute()),
-              "-filter_complex", vf, "-loop", "0", *BITEXACT, str(tmp)], f"GIF {out.name}")
+              "-filter_complex", vf, "-fps_mode", "passthrough", "-loop", "0", *BITEXACT,
+              str(tmp)], f"GIF {out.name}")
 
 
 # --------------------------------------------------------------------------------------------

@@ -165,8 +165,7 @@ def prepare(item_ids: set[str], root: str | os.PathLike[str], download_dir: str 
                 counts["removed_variants"] += 1
     for sub, suffix in (("clips", ".mp4"), ("status", ".json")):
         folder = current / sub
-        if not folder.exists():
-            continue
+        folder.mkdir(parents=True, exist_ok=True)  # exists even for an empty corpus
         for path in folder.iterdir():
             if path.name.startswith(".tmp-") or path.stem not in item_ids:
                 path.unlink(missing_ok=True)

@@ -1,0 +1,136 @@
+"""The explorer page in a real browser: Debian's Chromium, headless, driven by Playwright."""
+
+from __future__ import annotations
+
+import functools
+import http.server
+import json
+import shutil
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from support import ROOT
+from gifworthy.explorer import write_site
+from gifworthy.gifify import gifify
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+ARTIFACTS = ROOT / "test-artifacts"
+HOSTILE = "<img src=x onerror=alert(1)>"
+ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright = pytest.importorskip("playwright.sync_api")
+    if not Path(CHROMIUM).exists():
+        pytest.fail("Debian chromium is missing: `make setup` installs it "
+                    "(apt-get install chromium)")
+    with playwright.sync_playwright() as p:
+        b = p.chromium.launch(executable_path=CHROMIUM, args=ARGS)
+        yield b
+        b.close()
+
+
+@pytest.fixture(scope="module")
+def site(tmp_path_factory, video_30s):
+    """data/ with real GIFs, a Kinetics clip list (one hostile label) and one video page."""
+    data = tmp_path_factory.mktemp("data")
+    gifs = data / "gifs/v/clips"
+    for i in range(3):
+        gifify(video_30s, gifs / f"c{i}.gif", start=i * 5, end=i * 5 + 4)
+    labels = ["flash", "flash", "fast motion", HOSTILE]
+    clips = [{"id": f"clip{i:02d}", "youtube_id": f"{i:011d}", "label": labels[i % 4],
+              "split": "train", "start": 0, "end": 10, "src": f"../gifs/v/clips/c{i % 3}.gif",
+              "status": "ok", "message": ""} for i in range(12)]
+    videos = [{"youtube_id": "vvvvvvvvvvv", "title": HOSTILE, "category": "Music",
+               "duration": 60.0, "split": "test",
+               "gifs": [{"gif_id": str(k), "title": f"gif {k}", "start": 10.0 * k,
+                         "end": 10.0 * k + 4, "views": 100 * k,
+                         "src": f"../gifs/v/clips/c{k % 3}.gif", "status": "ok"}
+                        for k in range(3)]}]
+    write_site({"clips": clips, "videos": videos, "page_size": 60}, data / "explorer")
+    big = [dict(c, id=f"big{i}", label=f"label {i % 400}") for i, c in
+           enumerate(clips * 834)][:10_000]
+    write_site({"clips": big, "videos": [], "page_size": 60}, data / "big")
+    return data
+
+
+@pytest.fixture(scope="module")
+def server(site):
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(site))
+    handler.log_message = lambda *a: None
+    httpd = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=httpd.serve_forever, daemon=True).start()
+    yield f"http://127.0.0.1:{httpd.server_address[1]}"
+    httpd.shutdown()
+
+
+def open_page(browser, url):
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    problems: list[str] = []
+    page.on("console", lambda m: problems.append(f"console {m.type}: {m.text}")
+            if m.type in ("error", "warning") else None)
+    page.on("pageerror", lambda e: problems.append(f"page error: {e}"))
+    page.on("dialog", lambda d: (problems.append(f"dialog: {d.message}"), d.dismiss()))
+    page.goto(url)
+    return page, problems
+
+
+def test_page_loads_images_and_filters(browser, server):
+    page, problems = open_page(browser, server + "/explorer/index.html")
+    page.wait_for_selector(".card img")
+    page.wait_for_function("[...document.images].every(i => i.complete && i.naturalWidth > 0)")
+    assert page.locator(".card").count() == 12
+    assert "12 of 12 clips, 3 labels" in page.locator("#count").inner_text()
+    # The hostile label is shown as text, and no element came out of it.
+    assert page.locator("aside button", has_text=HOSTILE).count() == 1
+    assert page.locator("img[src='x']").count() == 0
+    page.fill("#filter", "fast")
+    page.wait_for_function("document.querySelectorAll('.card').length === 3")
+    assert page.locator("#count").inner_text().startswith("3 of 12 clips")
+    page.fill("#filter", "")
+    page.locator("aside button", has_text="flash").click()
+    assert page.locator(".card").count() == 6
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "explorer-labels.png"), full_page=True)
+    assert problems == []
+    page.close()
+
+
+def test_video_page_shows_timeline(browser, server):
+    page, problems = open_page(browser, server + "/explorer/index.html#videos")
+    page.wait_for_selector(".video-row a")
+    assert page.locator(".video-row a").inner_text() == HOSTILE
+    page.locator(".video-row a").click()
+    page.wait_for_selector(".timeline span")
+    spans = page.locator(".timeline span")
+    assert spans.count() == 3
+    left = spans.nth(1).evaluate("e => e.style.left")
+    assert left.startswith("16.66")  # 10 s of a 60 s video
+    assert page.locator(".card img").count() == 3
+    page.screenshot(path=str(ARTIFACTS / "explorer-video.png"))
+    assert problems == []
+    page.close()
+
+
+def test_ten_thousand_entries_first_screen_under_two_seconds(browser, server):
+    page = browser.new_page(viewport={"width": 1200, "height": 800})
+    t0 = time.perf_counter()
+    page.goto(server + "/big/index.html")
+    page.wait_for_selector(".card img")
+    page.wait_for_function(
+        "[...document.querySelectorAll('.card img')].slice(0, 8)"
+        ".every(i => i.complete && i.naturalWidth > 0)")
+    elapsed = time.perf_counter() - t0
+    assert elapsed < 2.0, f"first screen took {elapsed:.2f} s"
+    assert page.locator(".card").count() == 60  # one page rendered, not 10,000
+    assert "10000 of 10000 clips, 400 labels" in page.locator("#count").inner_text()
+    page.mouse.wheel(0, 40_000)
+    page.wait_for_function("document.querySelectorAll('.card').length > 60")
+    ARTIFACTS.mkdir(exist_ok=True)
+    (ARTIFACTS / "explorer-10k.json").write_text(json.dumps({"first_screen_s": elapsed}))
+    page.close()

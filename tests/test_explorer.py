@@ -1,0 +1,65 @@
+"""The explorer's data and static files (the browser tests drive the page itself)."""
+
+import csv
+import json
+from pathlib import Path
+
+from gifworthy.explorer import build_explorer, explorer_data
+from gifworthy.manifest import DOWNLOAD_COLUMNS, GIF_COLUMNS
+
+HOSTILE = '<img src=x onerror=alert(1)></script><script>alert(2)</script>&amp;'
+
+
+def write_manifest(root: Path, clips, gifs):
+    (root / "manifest").mkdir(parents=True)
+    with open(root / "manifest/downloads.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(DOWNLOAD_COLUMNS)
+        for i, (label, yid) in enumerate(clips):
+            w.writerow([f"{yid}_000000_000010", yid, "u", 0, 10, "train", label, f"k.csv:{i}"])
+    with open(root / "manifest/gifs.csv", "w", newline="") as fh:
+        w = csv.writer(fh)
+        w.writerow(GIF_COLUMNS)
+        for gif_id, yid, start, end, title in gifs:
+            w.writerow([gif_id, yid, start, end, 0, 0, 10, "test", title, f"video {yid}", 60,
+                        1440, "Music", "m:1"])
+
+
+def gif_record(root: Path, kind: str, item: str, status="ok"):
+    path = root / "gifs/status" / kind / f"{item}.json"
+    path.parent.mkdir(parents=True, exist_ok=True)
+    rec = {"status": status, "outputs": {"gif": {"file": f"{kind}/{item}.gif"}}}
+    path.write_text(json.dumps(rec))
+
+
+def test_data_groups_and_links(tmp_path):
+    write_manifest(tmp_path, [("flash", "aaaaaaaaaaa"), (HOSTILE, "bbbbbbbbbbb")],
+                   [("1", "ccccccccccc", 20, 25, "late"), ("2", "ccccccccccc", 3, 5, "early")])
+    gif_record(tmp_path, "clips", "aaaaaaaaaaa_000000_000010")
+    gif_record(tmp_path, "v2g", "1")
+    data = explorer_data(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
+    clips = {c["youtube_id"]: c for c in data["clips"]}
+    assert clips["aaaaaaaaaaa"]["src"] == "../gifs/clips/aaaaaaaaaaa_000000_000010.gif"
+    assert clips["bbbbbbbbbbb"]["src"] is None and clips["bbbbbbbbbbb"]["status"] == "missing"
+    (video,) = data["videos"]
+    assert [g["gif_id"] for g in video["gifs"]] == ["2", "1"]  # in timeline order
+    assert video["duration"] == 60
+
+
+def test_annotation_text_cannot_escape_data_js(tmp_path):
+    write_manifest(tmp_path, [(HOSTILE, "bbbbbbbbbbb")], [("9", "ccccccccccc", 1, 2, HOSTILE)])
+    build_explorer(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
+    js = (tmp_path / "site/data.js").read_text()
+    assert "<" not in js and ">" not in js and "&" not in js
+    payload = json.loads(js.split("=", 1)[1].rstrip().rstrip(";"))
+    assert payload["clips"][0]["label"] == HOSTILE  # the text survives, as text
+    code = (tmp_path / "site/explorer.js").read_text()
+    for sink in (".innerHTML =", ".outerHTML =", "insertAdjacentHTML", "document.write"):
+        assert sink not in code
+
+
+def test_empty_corpus_builds_an_empty_site(tmp_path):
+    summary = build_explorer(tmp_path / "nothing", tmp_path / "gifs", tmp_path / "site", ["gif"])
+    assert summary == {"clips": 0, "videos": 0, "gifs": 0, "clips_with_gif": 0}
+    assert {p.name for p in (tmp_path / "site").iterdir()} == {
+        "index.html", "explorer.js", "explorer.css", "data.js"}

