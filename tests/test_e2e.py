@@ -21,6 +21,9 @@ def test_default_pipeline_end_to_end(tmp_path):
     assert manifest["videos"] >= 30 and manifest["rejected"] == 0
     assert download["ok"] == download["items"] == manifest["downloads"]
     assert trim["ok"] == manifest["segments"] and trim["within_one_frame_share"] == 1.0
+    gifs = json.loads((repo / "metrics/gifify.json").read_text())
+    assert gifs["ok"] == gifs["items"] == manifest["segments"] + manifest["gifs"]
+    assert (repo / "data/explorer/index.html").is_file()
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], repo)
     assert (tmp_path / "plots/index.html").stat().st_size > 1000
     print(f"default sample pipeline: {elapsed:.0f} s, {download['bytes'] / 1e6:.1f} MB")
