@@ -63,3 +63,46 @@ def test_empty_corpus_builds_an_empty_site(tmp_path):
     assert summary == {"clips": 0, "videos": 0, "gifs": 0, "clips_with_gif": 0}
     assert {p.name for p in (tmp_path / "site").iterdir()} == {
         "index.html", "explorer.js", "explorer.css", "data.js"}
+
+
+def test_one_clip(tmp_path):
+    write_manifest(tmp_path, [("solo", "aaaaaaaaaaa")], [])
+    gif_record(tmp_path, "clips", "aaaaaaaaaaa_000000_000010")
+    summary = build_explorer(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
+    assert summary == {"clips": 1, "videos": 0, "gifs": 0, "clips_with_gif": 1}
+
+
+def test_explore_serve_on_loopback(tmp_path):
+    import socket
+    import subprocess
+    import sys
+    import time
+    import urllib.request
+
+    from support import ROOT
+
+    write_manifest(tmp_path / "data", [("solo", "aaaaaaaaaaa")], [])
+    (tmp_path / "params.yaml").write_text((ROOT / "params.yaml").read_text())
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    proc = subprocess.Popen([sys.executable, "-m", "gifworthy.cli", "explore", "--serve",
+                             "--port", str(port)], cwd=tmp_path, stdout=subprocess.PIPE,
+                            text=True)
+    try:
+        line = proc.stdout.readline()  # the build summary
+        line = proc.stdout.readline()
+        assert f"http://127.0.0.1:{port}/explorer/index.html" in line
+        deadline = time.time() + 10
+        while True:
+            try:
+                body = urllib.request.urlopen(
+                    f"http://127.0.0.1:{port}/explorer/data.js", timeout=2).read().decode()
+                break
+            except OSError:
+                assert time.time() < deadline
+                time.sleep(0.1)
+        assert '"label":"solo"' in body
+    finally:
+        proc.terminate()
+        proc.wait(10)
