@@ -47,6 +47,7 @@ bench: setup
 	python benchmarks/bench_download.py --mbps 100
 	python benchmarks/bench_manifest.py
 	python benchmarks/bench_gifify.py
+	cd benchmarks && python bench_align.py
 
 # Re-pin after changing pyproject.toml dependencies.
 lock: $(STAMP)

@@ -31,15 +31,15 @@ CACHE = HERE / ".cache"
 YID = "benchVIDEO0"
 
 
-def source_video(minutes: float) -> Path:
+def source_video(minutes: float, lavfi: str = "testsrc2") -> Path:
     """A 640x360 H.264 video with a keyframe every 2 s (like a YouTube 360p rendition)."""
     CACHE.mkdir(exist_ok=True)
-    path = CACHE / f"src_{minutes:g}min_360p.mp4"
+    path = CACHE / f"src_{minutes:g}min_360p_{lavfi.split('=')[0]}.mp4"
     if not path.exists():
         tmp = path.with_suffix(".tmp.mp4")
         subprocess.run(
             ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-             "testsrc2=s=640x360:r=30", "-f", "lavfi", "-i", "sine=f=300:sample_rate=44100",
+             f"{lavfi}=s=640x360:r=30" if "=" not in lavfi else lavfi, "-f", "lavfi", "-i", "sine=f=300:sample_rate=44100",
              "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
              "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k",
              "-movflags", "+faststart", "-shortest", str(tmp)], check=True)

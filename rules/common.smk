@@ -16,6 +16,7 @@ CLIPS_DIR = str(layout.clips_dir(config))
 wildcard_constraints:
     item=r"[A-Za-z0-9_-]+",
     gif_id=r"[A-Za-z0-9_-]+",
+    youtube_id=r"[A-Za-z0-9_-]{11}",
 
 import csv
 

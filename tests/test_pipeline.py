@@ -59,6 +59,10 @@ def test_repro_builds_everything(repo):
     data = json.loads((site / "data.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))
     assert len(data["clips"]) == manifest["segments"]
     assert all(c["src"] and (site / c["src"]).resolve().is_file() for c in data["clips"])
+    align = json.loads((repo / "metrics/align.json").read_text())
+    assert align["decoys"] >= 1 and align["decoys_rejected"] == align["decoys"]
+    assert align["aligned"] >= 0.8 * align["gifs"]
+    assert (repo / "data/align/alignments.csv").read_text().startswith("gif_id,youtube_id")
     # The download stage really went through yt-dlp and the height-limited selection.
     rec = next(iter(status_records(repo).values()))
     assert rec["format_id"] and rec["height"] <= 360 or rec["height"] == 720

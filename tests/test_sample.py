@@ -58,6 +58,10 @@ def test_real_gif_pair_and_planted_events(full_sample):
     noise = [g for g in gifs if g["noise"]]
     assert 0 < len(noise) < 0.4 * len(gifs)
     assert {g["speed"] for g in gifs if not g["real"]} == {1, 2, 4}
+    kinds = {g["distortion"] for g in gifs}
+    assert {"clean", "caption", "crop", "letterbox", "lossy", "decoy", "real"} <= kinds
+    decoys = [g for g in gifs if g["decoy_of"]]
+    assert decoys and all(videos[g["decoy_of"]]["kind"] == "real" for g in decoys)
     for g in gifs:
         if g["real"]:
             continue
@@ -66,7 +70,8 @@ def test_real_gif_pair_and_planted_events(full_sample):
         if v["kind"] != "synthetic":
             continue
         shot = v["shots"][g["shot"]]
-        assert shot["start"] - 1e-6 <= g["start"] < g["end"] <= shot["end"] + 1e-6
+        # The end is what the GIF covers: up to one sampling step past the planned end.
+        assert shot["start"] - 1e-6 <= g["start"] < g["end"] <= shot["end"] + 1 / g["gif_fps"]
         if g["noise"]:
             assert shot["event"] is None
             assert g["views"] < 2000

@@ -312,6 +312,88 @@ def cmd_align(args: argparse.Namespace) -> int:
     return 0
 
 
+def _gifs_to_align(params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
+    """GIFs to align, by video: the sample corpus's user GIFs (with their truth), or for any
+    other corpus the GIFs regenerated from the metadata (an agreement check)."""
+    from .fsutil import read_json
+    from .sample import resolve_source
+
+    by_video: dict[str, list[dict[str, Any]]] = {}
+    if params["corpus"]["source"] == "sample":
+        for g in read_json(layout.SAMPLE_DIR / "gifs.json"):
+            path = resolve_source(g) if g.get("real") else Path(g["path"])
+            by_video.setdefault(g["youtube_id"], []).append({
+                "gif_id": g["gif_id"], "youtube_id": g["youtube_id"], "path": str(path),
+                "start_frame": g["start_frame"], "end_frame": g["end_frame"],
+                "distortion": g["distortion"], "decoy": bool(g.get("decoy_of"))})
+        return by_video
+    import csv as _csv
+
+    gifs_dir = layout.gifs_dir(params)
+    if layout.GIFS_CSV.exists():
+        with open(layout.GIFS_CSV, newline="", encoding="utf-8") as fh:
+            for row in _csv.DictReader(fh):
+                path = gifs_dir / "v2g" / f"{row['gif_id']}.gif"
+                by_video.setdefault(row["youtube_id"], []).append({
+                    "gif_id": row["gif_id"], "youtube_id": row["youtube_id"], "path": str(path),
+                    "start_sec": float(row["start_sec"]), "end_sec": float(row["end_sec"]),
+                    "distortion": "regenerated", "decoy": False})
+    return by_video
+
+
+def cmd_align_video(args: argparse.Namespace) -> int:
+    from .align import align_video_gifs
+    from .fsutil import read_json
+
+    params = _params(args)
+    gifs = _gifs_to_align(params).get(args.youtube_id, [])
+    dl = layout.download_dir(params)
+    video = None
+    status = dl / "status" / f"{args.youtube_id}.json"
+    if status.exists():
+        rec = read_json(status)
+        if rec.get("status") == "ok":
+            video = dl / rec["file"]
+    records = align_video_gifs(video, gifs)
+    write_json(layout.ALIGN_DIR / "status" / f"{args.youtube_id}.json", records)
+    print(f"{args.youtube_id}: {sum(r['aligned'] for r in records)}/{len(records)} aligned",
+          file=sys.stderr)
+    return 0
+
+
+def cmd_align_report(args: argparse.Namespace) -> int:
+    from .align import evaluate
+    from .fsutil import read_json
+
+    params = _params(args)
+    wanted = _gifs_to_align(params)
+    records: list[dict[str, Any]] = []
+    for yid in sorted(wanted):
+        path = layout.ALIGN_DIR / "status" / f"{yid}.json"
+        if path.exists():
+            records += read_json(path)
+    truth = {g["gif_id"]: g for gifs in wanted.values() for g in gifs}
+    fps: dict[str, float] = {}
+    dl = layout.download_dir(params)
+    for yid in wanted:
+        status = dl / "status" / f"{yid}.json"
+        fps[yid] = float(read_json(status).get("fps") or 25.0) if status.exists() else 25.0
+    columns = ["gif_id", "youtube_id", "aligned", "start_sec", "end_sec", "start_frame",
+               "end_frame", "speed", "mean_distance", "confidence", "reason"]
+    write_text(layout.ALIGN_DIR / "alignments.csv", _csv_text(
+        columns, [[r.get(c, "") for c in columns] for r in records]))
+    if params["corpus"]["source"] == "sample":
+        summary = evaluate(records, truth, fps)
+    else:  # agreement of the regenerated GIFs with the metadata's own times
+        agree = [abs(r["start_sec"] - truth[r["gif_id"]]["start_sec"]) <= 1 / fps[r["youtube_id"]]
+                 for r in records if r["aligned"]]
+        summary = {"gifs": len(records), "aligned": len(agree),
+                   "metadata_agreement_share": round(sum(agree) / len(agree), 4) if agree else 0.0}
+    write_json(args.metrics, summary)
+    print(json.dumps({k: v for k, v in summary.items() if k != "by_distortion"}))
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gifworthy", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"gifworthy {__version__}")
@@ -415,6 +497,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("gif")
     p.add_argument("video")
     p.set_defaults(func=cmd_align)
+
+    p = sub.add_parser("align-video", help="align every GIF of one video (called by Snakemake)")
+    p.add_argument("--youtube-id", required=True)
+    p.set_defaults(func=cmd_align_video)
+
+    p = sub.add_parser("align-report", help="alignments.csv and metrics/align.json")
+    p.add_argument("--metrics", default=str(layout.METRICS_DIR / "align.json"))
+    p.set_defaults(func=cmd_align_report)
 
     p = sub.add_parser("explore", help="build the explorer page (and --serve it on 127.0.0.1)")
     p.add_argument("--out", default=str(layout.EXPLORER_DIR))

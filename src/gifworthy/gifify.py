@@ -229,6 +229,11 @@ def gif_timing(path: str | os.PathLike[str], n_frames: int) -> tuple[list[float]
     """
     delays = [d if d > 1 else 10 for d in gif_delays(path)]
     total = sum(delays) / 100.0
+    if len(delays) == n_frames and max(delays) - min(delays) <= 1:
+        # A constant rate stored in whole centiseconds (1/16 s as 6,6,6,7): the rounding is
+        # the encoder's, not the maker's, so spread the frames evenly.
+        step = total / n_frames
+        return [i * step for i in range(n_frames)], total
     if len(delays) == n_frames:
         times = np.cumsum([0] + delays[:-1]) / 100.0
         return [float(t) for t in times], total

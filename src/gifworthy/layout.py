@@ -17,6 +17,7 @@ CLIPS_ROOT = Path("data/clips")
 GIFS_ROOT = Path("data/gifs")
 GIFS_CSV = MANIFEST_DIR / "gifs.csv"
 EXPLORER_DIR = Path("data/explorer")
+ALIGN_DIR = Path("data/align")
 METRICS_DIR = Path("metrics")
 THROTTLE_FILE = Path(".gifworthy/throttle.json")
 

@@ -22,7 +22,8 @@ from pathlib import Path
 import numpy as np
 import scipy.fftpack
 
-__all__ = ["HASH_SIDE", "phash_batch", "decode_gray", "hamming", "hash_video"]
+__all__ = ["HASH_SIDE", "phash_batch", "decode_gray", "decode_gray_variants", "hamming",
+           "hash_video"]
 
 HASH_SIDE = 32  # hash_size 8 x highfreq_factor 4, imagehash's defaults
 _LOW = 8
@@ -46,13 +47,13 @@ def hamming(a: np.ndarray, b: np.ndarray) -> np.ndarray:
 
 
 def decode_gray(path: str | os.PathLike[str], *, side: int = HASH_SIDE,
-                crop: str | None = None) -> np.ndarray:
+                crop: str | None = None, native: tuple[int, int] | None = None) -> np.ndarray:
     """Every frame of a video or GIF as ``side`` x ``side`` grey, decoded and scaled by ffmpeg.
 
     ``crop`` is an ffmpeg crop expression applied first (e.g. to drop letterbox bars).
     Frames are passed through as decoded (no duplication or dropping for a frame rate).
     """
-    vf = f"scale={side}:{side}:flags=lanczos,format=gray"
+    vf = f"scale={side}:{side}:flags=lanczos,format=gray" if native is None else "format=gray"
     if crop:
         vf = f"crop={crop}," + vf
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(Path(path).absolute()), "-an",
@@ -62,9 +63,42 @@ def decode_gray(path: str | os.PathLike[str], *, side: int = HASH_SIDE,
         message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
         raise ValueError(f"{path}: {message[-1] if message else 'cannot decode'}")
     data = np.frombuffer(proc.stdout, dtype=np.uint8)
+    if native is not None:  # frames at their own size (width, height)
+        return data.reshape(-1, native[1], native[0])
     return data.reshape(-1, side, side)
 
 
 def hash_video(path: str | os.PathLike[str]) -> np.ndarray:
     """pHash of every frame of ``path`` (one decode)."""
     return phash_batch(decode_gray(path))
+
+
+def decode_gray_variants(path: str | os.PathLike[str], crops: list[str | None], *,
+                         side: int = HASH_SIDE, prescale: int | None = None) -> np.ndarray:
+    """Several crops of every frame, each scaled to ``side`` x ``side`` grey, from ONE decode.
+
+    ffmpeg splits the decoded frame, crops and scales each branch and stacks them side by
+    side, so the cost over a single variant is a few tiny scales per frame. Returns an array
+    of shape (len(crops), frames, side, side); a ``None`` crop is the whole frame, scaled
+    exactly as :func:`decode_gray` does.
+    """
+    n = len(crops)
+    branches = "".join(f"[v{i}]" for i in range(n))
+    # prescale: shrink once (cheaply) before the branches, so each branch's lanczos works on
+    # a small picture; the hashes then come from a 2-step resize (for speed on big videos).
+    head = f"[0:v]scale={prescale}:-2:flags=area," if prescale else "[0:v]"
+    parts = [f"{head}split={n}{branches}" if n > 1 else f"{head}null[v0]"]
+    for i, crop in enumerate(crops):
+        pre = f"crop={crop}," if crop else ""
+        parts.append(f"[v{i}]{pre}scale={side}:{side}:flags=lanczos,format=gray[s{i}]")
+    stack = "".join(f"[s{i}]" for i in range(n))
+    parts.append(f"{stack}hstack=inputs={n}[out]" if n > 1 else "[s0]null[out]")
+    cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(Path(path).absolute()), "-an",
+           "-filter_complex", ";".join(parts), "-map", "[out]", "-fps_mode", "passthrough",
+           "-f", "rawvideo", "-pix_fmt", "gray", "-"]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        message = proc.stderr.decode("utf-8", "replace").strip().splitlines()
+        raise ValueError(f"{path}: {message[-1] if message else 'cannot decode'}")
+    frames = np.frombuffer(proc.stdout, dtype=np.uint8).reshape(-1, side, n, side)
+    return frames.transpose(2, 0, 1, 3).copy()

@@ -161,13 +161,33 @@ def plan_gifs(video: dict[str, Any], rng: random.Random, p: dict[str, Any]) -> l
     return _dedupe_segments(gifs)
 
 
+# How simulated GIFs differ from their source (the alignment must survive each):
+DISTORTIONS = {
+    "clean": 0.30,            # palette and dither only
+    "dropped_frames": 0.10,   # every 5th frame dropped, the previous one held instead
+    "repeated_frames": 0.10,  # sampled at 30 fps from a slower source: frames repeat
+    "lossy": 0.10,            # 16 colours, error-diffusion dither
+    "caption": 0.10,          # a burnt-in caption band over the bottom fifth
+    "crop": 0.10,             # the centre 80% of the picture
+    "letterbox": 0.10,        # black bars added above and below
+    "fade_blank": 0.10,       # fades to black: a blank run at the end
+}
+
+
 def _gif_style(rng: random.Random) -> dict[str, Any]:
     speed = rng.choices([1, 2, 4], weights=[0.6, 0.2, 0.2])[0]
     fps = 4 if speed == 4 else rng.choice([8, 10, 12, 15] if speed == 1 else [6, 8, 10])
-    return {"speed": speed, "gif_fps": fps, "gif_width": rng.choice([120, 160, 200, 240]),
-            "colors": rng.choice([32, 64, 128, 256]),
-            "dither": rng.choice(["bayer:bayer_scale=3", "floyd_steinberg", "sierra2_4a",
-                                  "none"])}
+    distortion = rng.choices(list(DISTORTIONS), weights=list(DISTORTIONS.values()))[0]
+    style = {"speed": speed, "gif_fps": fps, "gif_width": rng.choice([120, 160, 200, 240]),
+             "colors": rng.choice([32, 64, 128, 256]),
+             "dither": rng.choice(["bayer:bayer_scale=3", "floyd_steinberg", "sierra2_4a",
+                                   "none"]),
+             "distortion": distortion}
+    if distortion == "repeated_frames":
+        style.update(speed=1, gif_fps=30)
+    elif distortion == "lossy":
+        style.update(colors=16, dither="floyd_steinberg")
+    return style
 
 
 def _dedupe_segments(gifs: list[dict]) -> list[dict]:
@@ -194,11 +214,16 @@ def _background(shot: dict[str, Any], w: int, h: int, fps: int) -> str:
     if kind == "gradient":
         return (f"gradients=s={w}x{h}:r={fps}:c0={c0}:c1={c1}:speed=0.008:"
                 f"seed={shot['seed']}")
+    # Every background drifts a little: real footage is never perfectly still, and a frozen
+    # shot would make a GIF of it match any stretch of that shot equally well.
     if kind == "grain":
-        return f"color=c={c0}:s={w}x{h}:r={fps},noise=alls=10:allf=t:all_seed={shot['seed']}"
+        return (f"gradients=s={w}x{h}:r={fps}:c0={c0}:c1={c1}:speed=0.02:seed={shot['seed']},"
+                f"noise=alls=10:allf=t:all_seed={shot['seed']}")
+    # Each shot scrolls from its own phase, so two bars shots never show the same picture.
+    phase = (shot["seed"] % 1000) / 1000
     if kind == "bars":
-        return f"smptebars=s={w}x{h}:r={fps}"
-    return f"testsrc2=s={w}x{h}:r={fps}"
+        return f"smptebars=s={w}x{h}:r={fps},scroll=h=0.004:hpos={phase:.3f}"
+    return f"testsrc2=s={w}x{h}:r={fps},scroll=h=-0.003:hpos={phase:.3f}"
 
 
 def _shot_graph(shot: dict[str, Any], w: int, h: int, fps: int) -> str:
@@ -256,18 +281,39 @@ def render_synthetic(video: dict[str, Any], out: Path) -> None:
                     *BITEXACT, str(tmp)], f"synthetic video {out.name}")
 
 
+def _distortion_filter(gif: dict[str, Any]) -> str:
+    seconds = (gif["end_frame"] - gif["start_frame"]) / gif["source_fps"]
+    return {
+        "caption": "drawbox=x=0:y=ih*0.78:w=iw:h=ih*0.2:color=black@0.8:t=fill,"
+                   "drawbox=x=iw*0.12:y=ih*0.83:w=iw*0.55:h=ih*0.09:color=white:t=fill,",
+        "crop": "crop=trunc(iw*0.4)*2:trunc(ih*0.4)*2,",
+        "letterbox": "pad=iw:trunc(ih*2/3)*2:0:(oh-ih)/2:black,",
+        "fade_blank": f"fade=t=out:st={seconds * 0.6:.3f}:d={seconds * 0.25:.3f},",
+    }.get(gif.get("distortion", "clean"), "")
+
+
 def render_gif(src: Path, gif: dict[str, Any], out: Path) -> None:
-    """Cut a simulated user GIF the way GIF sites did: one ffmpeg call with a palette."""
-    # settb + setpts=N re-times frames exactly; setpts=PTS/speed in the sampled time base
-    # would round timestamps together and the GIF muxer would drop frames.
+    """Cut a simulated user GIF the way GIF sites did: one ffmpeg call with a palette.
+
+    The segment is cut by decoded frame index (``trim=start_frame``), so the truth in
+    gifs.json is exact in the frames an aligner decodes; ``-ss`` would land a frame or two
+    away from the requested time. ``fps`` emits the *last* input frame of each output slot;
+    with ``round=up`` the first slot holds only the first frame, so the GIF starts exactly
+    on ``start_frame`` (the default would start it 2 frames later at 4 fps).
+    """
     play = gif["gif_fps"] * gif["speed"]
-    vf = (f"fps={gif['gif_fps']},settb=1/{play},setpts=N,fps={play},"
+    drop = "select='not(eq(mod(n\\,5)\\,2))'," if gif.get("distortion") == "dropped_frames" else ""
+    # settb to the play rate, then setpts=PTS/speed: exact integer timestamps (setpts=PTS/4 in
+    # the sampled time base would round frames together); the last fps sets the stream's
+    # rate (so GIF delays are 6,6,6,7 cs, not 1,1,1,22) and holds a frame over a dropped one.
+    vf = (f"trim=start_frame={gif['start_frame']}:end_frame={gif['end_frame']},"
+          f"setpts=PTS-STARTPTS,{_distortion_filter(gif)}fps={gif['gif_fps']}:round=up,{drop}"
+          f"settb=1/{play},setpts=PTS/{gif['speed']},fps={play},"
           f"scale={gif['gif_width']}:-1:flags=lanczos,split[a][b];"
           f"[a]palettegen=max_colors={gif['colors']}:stats_mode=diff[p];"
           f"[b][p]paletteuse=dither={gif['dither']}")
     with atomic_path(out) as tmp:
-        _run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", f"{gif['start']:.6f}",
-              "-t", f"{gif['end'] - gif['start']:.6f}", "-i", str(src.absolute()),
+        _run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(src.absolute()),
               "-filter_complex", vf, "-fps_mode", "passthrough", "-loop", "0", *BITEXACT,
               str(tmp)], f"GIF {out.name}")
 
@@ -307,8 +353,12 @@ def build_sample(params: dict[str, Any], out_dir: str | os.PathLike[str],
     plans = [plan_synthetic(i, seed, p) for i in range(int(p["synthetic_videos"]))]
     for plan in plans:
         # The id hashes the whole plan: a params change that changes a video's bytes gives it
-        # a new id, so the persisted downloads of the old video are never mistaken for it.
-        yid = synthetic_id("synthetic:" + json.dumps(plan, sort_keys=True))
+        # a new id, so the persisted downloads of the old video are never mistaken for it...
+        # ... and the ffmpeg graphs themselves, so a change in how shots are rendered (code,
+        # not params) also gives new ids.
+        graphs = [_shot_graph(shot, plan["width"], plan["height"], plan["fps"])
+                  for shot in plan["shots"]]
+        yid = synthetic_id("synthetic:" + json.dumps([plan, graphs], sort_keys=True))
         videos.append({"youtube_id": yid, "name": f"synthetic-{plan['index']:03d}",
                        "kind": "synthetic", "path": f"{out.as_posix()}/sources/{yid}.mp4",
                        "title": f"Synthetic video {plan['index']}", "license": "CC0-1.0",
@@ -357,10 +407,48 @@ def build_sample(params: dict[str, Any], out_dir: str | os.PathLike[str],
                          "end_frame": f1, "views": _views(vrng, False)})
 
     by_id = {v["youtube_id"]: v for v in videos}
+    for g in gifs:  # truth in decoded source frames, end exclusive
+        fps = by_id[g["youtube_id"]]["fps"]
+        g.setdefault("start_frame", int(round(g["start"] * fps)))
+        g.setdefault("end_frame", int(round(g["end"] * fps)))
+        g["source_fps"] = fps
+        g.setdefault("distortion", "real" if g["real"] else "clean")
+        g["decoy_of"] = None
+    # Decoys: a few synthetic videos' GIFs are cut from real footage instead (GIFs that
+    # match nothing in the video they claim).
+    real_ids = [v["youtube_id"] for v in videos if v["kind"] == "real"]
+    candidates = [g for g in gifs if not g["real"] and not g["noise"]
+                  and by_id[g["youtube_id"]]["kind"] == "synthetic"]
+    drng = random.Random(f"{seed}:decoys")
+    if real_ids and candidates:
+        for g in drng.sample(candidates, min(len(candidates), max(1, len(gifs) // 20))):
+            g["decoy_of"] = drng.choice(real_ids)
+            g["distortion"] = "decoy"
     todo = [g for g in gifs if not g["real"]]
+
+    def render(g: dict[str, Any]) -> None:
+        src_video = by_id[g["decoy_of"] or g["youtube_id"]]
+        n = src_video["frames"]
+        seg = dict(g)
+        if g["decoy_of"]:  # the same stretch of another video, kept inside it
+            length = g["end_frame"] - g["start_frame"]
+            seg["start_frame"] = min(g["start_frame"], max(0, n - length))
+            seg["end_frame"] = min(n, seg["start_frame"] + length)
+        render_gif(resolve_source(src_video), seg, out / "gifs" / f"{g['gif_id']}.gif")
+
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda g: render_gif(resolve_source(by_id[g["youtube_id"]]), g,
-                                           out / "gifs" / f"{g['gif_id']}.gif"), todo))
+        list(pool.map(render, todo))
+    # The truth's end is what the GIF covers: n frames sampled every fps/gif_fps source
+    # frames span n * fps / gif_fps frames (at 4x that is a multiple of 6 frames, which the
+    # planned end need not be).
+    from .gifify import gif_info
+
+    for g in todo:
+        if g["decoy_of"]:
+            continue
+        n = gif_info(out / "gifs" / f"{g['gif_id']}.gif")[0]
+        g["end_frame"] = g["start_frame"] + int(round(n * g["source_fps"] / g["gif_fps"]))
+        g["end"] = round(g["end_frame"] / g["source_fps"], 6)
 
     write_json(out / "sources.json", videos)
     write_json(out / "gifs.json", gifs)
@@ -381,8 +469,7 @@ def _write_formats(videos: list[dict], gifs: list[dict], out: Path, seed: int,
     for g in gifs:
         v = by_id[g["youtube_id"]]
         fps = v["fps"]
-        f0 = g.get("start_frame", round(g["start"] * fps))
-        f1 = g.get("end_frame", round(g["end"] * fps))
+        f0, f1 = g["start_frame"], g["end_frame"]
         rows.append([
             v["youtube_id"], "1", g["gif_id"], f"sample://gifs/{g['gif_id']}.gif", f0, f1,
             f"{g['start']:.3f}", f"{g['end']:.3f}", f"{v['title']} GIF {g['gif_id']}",

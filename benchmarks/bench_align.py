@@ -1,0 +1,82 @@
+"""Alignment speed: a 3 s GIF in a 10-minute 360p video, against ffmpeg decoding alone.
+
+References measured in the same run:
+* ``ffmpeg -i video -f null -``: decoding the video and nothing else;
+* imagehash.phash called per frame (on the same 32x32 frames, and on full-size frames as a
+  straightforward implementation would) against gifworthy's batch pHash.
+Usage: python benchmarks/bench_align.py [--minutes 10]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+import imagehash
+import numpy as np
+from PIL import Image
+
+from bench_download import source_video
+from gifworthy.align import align, index_video
+from gifworthy.gifify import gifify
+from gifworthy.phash import decode_gray, phash_batch
+
+HERE = Path(__file__).resolve().parent
+
+
+def seconds(fn) -> float:
+    t0 = time.perf_counter()
+    fn()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--minutes", type=float, default=10)
+    args = ap.parse_args()
+    # A Mandelbrot zoom never repeats: unlike testsrc2, whose picture cycles, every stretch
+    # of it is unique, so a GIF has one right answer.
+    video = source_video(args.minutes, "mandelbrot=s=320x180:r=30:maxiter=128:end_pts=600,"
+                                          "scale=640:360")
+    with tempfile.TemporaryDirectory() as tmp:
+        gif = Path(tmp) / "three_seconds.gif"
+        start = args.minutes * 60 / 10  # early in the zoom, where the picture has detail
+        gifify(video, gif, start=start, end=start + 3, sample_fps=10, play_fps=10)
+        decode = seconds(lambda: subprocess.run(
+            ["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-an", "-f", "null", "-"],
+            check=True))
+        result = {}
+        total = seconds(lambda: result.update(align(gif, video).as_dict()))
+        index_s = seconds(lambda: index_video(video))
+    print(f"{args.minutes:g}-min 640x360 video, 3 s GIF at {start:g} s: found {result['start_sec']:.3f}-"
+          f"{result['end_sec']:.3f} s, speed {result['speed']}")
+    print(f"ffmpeg decode alone {decode:.2f} s; alignment {total:.2f} s "
+          f"(of which decode + hash {index_s:.2f} s): ratio {total / decode:.2f}x")
+
+    frames = decode_gray(video)[:3000]
+    batch = seconds(lambda: phash_batch(frames))
+    per_frame = seconds(lambda: [imagehash.phash(Image.fromarray(f)) for f in frames])
+    full = subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-frames:v",
+                           "300", "-f", "rawvideo", "-pix_fmt", "rgb24", "-"],
+                          capture_output=True, check=True).stdout
+    full_frames = np.frombuffer(full, np.uint8).reshape(-1, 360, 640, 3)
+    per_full = seconds(lambda: [imagehash.phash(Image.fromarray(f)) for f in full_frames])
+    per_full_3000 = per_full * len(frames) / len(full_frames)
+    print(f"pHash of {len(frames)} frames: batch {batch:.3f} s; imagehash per 32x32 frame "
+          f"{per_frame:.3f} s ({per_frame / batch:.1f}x); imagehash per full 640x360 frame "
+          f"{per_full_3000:.2f} s ({per_full_3000 / batch:.0f}x)")
+    out = HERE / "results"
+    out.mkdir(exist_ok=True)
+    (out / "align.json").write_text(json.dumps({
+        "decode_s": round(decode, 3), "align_s": round(total, 3),
+        "align_to_decode_ratio": round(total / decode, 3), "found": result,
+        "phash_batch_s": round(batch, 4), "imagehash_32px_s": round(per_frame, 4),
+        "imagehash_full_s": round(per_full_3000, 3)}, indent=2))
+
+
+if __name__ == "__main__":
+    main()
