@@ -2,7 +2,7 @@
 import os
 
 from gifworthy import layout
-from gifworthy.manifest import read_downloads
+from gifworthy.manifest import read_downloads, read_gif_rows
 
 ITEMS = (
     {i.item_id: i for i in read_downloads(layout.DOWNLOADS_CSV)}
@@ -18,11 +18,6 @@ wildcard_constraints:
     gif_id=r"[A-Za-z0-9_-]+",
     youtube_id=r"[A-Za-z0-9_-]{11}",
 
-import csv
-
 GIFS_DIR = str(layout.gifs_dir(config))
 # Video2GIF GIF segments (regenerated from their source video: the GIF links are dead).
-V2G = {}
-if os.path.exists(layout.GIFS_CSV):
-    with open(layout.GIFS_CSV, newline="", encoding="utf-8") as _fh:
-        V2G = {row["gif_id"]: row for row in csv.DictReader(_fh) if row["youtube_id"] in ITEMS}
+V2G = {row["gif_id"]: row for row in read_gif_rows(layout.GIFS_CSV) if row["youtube_id"] in ITEMS}

@@ -141,7 +141,7 @@ def test_real_video2gif_testset_reads():
 
 
 def test_manifest_from_kinetics_keeps_paths_inside(tmp_path):
-    corpus = write(tmp_path, "k.csv", HEADER + "a,-aaaaaaaaaa,0,10,train\n"
+    write(tmp_path, "k.csv", HEADER + "a,-aaaaaaaaaa,0,10,train\n"
                    "b,../xxxxxxxx,0,10,train\nc,ccccccccccc,1.5,4.25,test\n")
     manifest = build_manifest({"source": "k.csv"}, root=tmp_path)
     counts = write_manifest(manifest, tmp_path / "data/manifest")

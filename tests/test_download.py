@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 

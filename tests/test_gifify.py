@@ -11,7 +11,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from support import make_video
 from gifworthy.cli import main
 from gifworthy.gifify import GififyError, gif_info, gifify, gifify_item, variant, webp_info
 from gifworthy.media import probe

@@ -4,7 +4,7 @@ Video2GIF matched every GIF frame to every video frame and took per-frame argmin
 GIF is fitted as one monotonic mapping, video_time = start + speed * gif_time, where gif_time
 comes from the GIF's own frame delays:
 
-1. hash every video frame once (``phash.hash_video``) and every GIF frame;
+1. hash every video frame once (``index_video``) and every GIF frame;
 2. all GIF x video Hamming distances at once (N x M ``uint8``);
 3. coarse search: for each speed on a geometric grid (0.25x-8x) and every start frame, the
    cost of the mapping is a robust mean of the distances it visits (each clipped at 20 bits,
@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import dataclasses
 import os
-from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -28,7 +27,7 @@ import numpy as np
 from .gifify import gif_info, gif_timing
 from .phash import decode_gray, decode_gray_variants, hamming, phash_batch
 
-__all__ = ["Alignment", "NoMatch", "align", "align_hashes"]
+__all__ = ["Alignment", "NoMatch", "VideoIndex", "align", "align_distances", "index_video"]
 
 SPEEDS = np.geomspace(0.25, 8.0, 121)
 CLIP = 20            # a frame's distance counts at most this much (captions, flashes, drops)
@@ -72,19 +71,16 @@ def _costs(dist: np.ndarray, offsets_frames: np.ndarray, starts: np.ndarray) -> 
     return _robust_mean(vals)
 
 
-def align_hashes(gif_hashes: np.ndarray, gif_times: np.ndarray, video_hashes: np.ndarray,
-                 video_fps: float, *, gif_duration: float | None = None) -> Alignment:
-    """Fit start/speed of GIF frames (hashes at ``gif_times`` s) in the video's frames."""
-    if len(gif_hashes) == 0 or len(video_hashes) == 0:
-        raise NoMatch("empty GIF or video")
-    return align_distances(hamming(gif_hashes, video_hashes), gif_times, video_fps,
-                           gif_duration=gif_duration)
-
-
 def align_distances(dist: np.ndarray, gif_times: np.ndarray, video_fps: float, *,
                     gif_duration: float | None = None,
-                    pixels: tuple[np.ndarray, np.ndarray] | None = None) -> Alignment:
-    """Fit the mapping to a GIF x video distance matrix (see the module docstring)."""
+                    views: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
+                    ) -> Alignment:
+    """Fit the mapping to a GIF x video distance matrix (see the module docstring).
+
+    ``views`` are (distance matrix, GIF 32x32 frames, video 32x32 frames) of the views that
+    ``dist`` combines; the one that fits best at the hash mapping gives the pixels on which
+    start and speed are refined.
+    """
     n_gif, n_video = dist.shape
     if n_gif == 0 or n_video == 0:
         raise NoMatch("empty GIF or video")
@@ -124,34 +120,44 @@ def align_distances(dist: np.ndarray, gif_times: np.ndarray, video_fps: float, *
     assert final is not None
     cost, speed, start = final
     cost -= 1e-3 * abs(float(np.log2(speed)))  # report the distance without the tie-break
-    if pixels is not None:
+    background = float(np.median(typical))
+    best_coarse = best[0][0]
+
+    def judge(cost: float, speed: float, start: int) -> tuple[int, float]:
+        """End frame and confidence of a mapping; NoMatch if it is no match or ambiguous."""
+        end = min(n_video, int(round(start + speed * gif_duration * video_fps)))
+        contrast = 1.0 - cost / background if background > 0 else 0.0
+        # The runner-up: the best mapping whose segment does not overlap the chosen one. A
+        # runner-up nearly as good means the GIF shows something the video shows twice.
+        runner_up = np.inf
+        for s, costs in coarse:
+            length = s * gif_duration * video_fps
+            outside = (starts + length <= start) | (starts >= end)
+            if outside.any():
+                runner_up = min(runner_up, float(costs[outside].min()))
+        margin = runner_up - best_coarse
+        if cost > MAX_MEAN_DISTANCE or contrast < MIN_CONTRAST:
+            raise NoMatch(f"no consistent match: mean distance {cost:.1f} bits (limit "
+                          f"{MAX_MEAN_DISTANCE:g}), {contrast:.0%} below the typical cost "
+                          f"(need {MIN_CONTRAST:.0%})")
+        if margin < AMBIGUITY_MARGIN:
+            raise NoMatch(f"ambiguous: another stretch of the video matches as well "
+                          f"({runner_up:.1f} vs {best_coarse:.1f} bits)")
+        confidence = float(np.clip(contrast, 0.0, 1.0) * np.clip(1 - cost / 32.0, 0.0, 1.0)
+                           * np.clip(margin / (2 * AMBIGUITY_MARGIN), 0.0, 1.0))
+        return end, confidence
+
+    end, confidence = judge(cost, speed, start)
+    if views:
         # 64 bits cannot tell neighbouring frames of slow footage apart; the 32x32 grey
-        # frames the hashes came from can. Refine start and speed on them.
-        speed, start = _refine_on_pixels(pixels, gif_times, video_fps, speed, start)
+        # frames the hashes came from can. Refine start and speed on the best-fitting view.
+        offsets = np.rint(gif_times * speed * video_fps).astype(int)
+        view_costs = [float(_costs(m, offsets, np.array([start]))[0]) for m, _, _ in views]
+        _, gif_px, video_px = views[int(np.argmin(view_costs))]
+        speed, start = _refine_on_pixels((gif_px, video_px), gif_times, video_fps, speed, start)
         offsets = np.rint(gif_times * speed * video_fps).astype(int)
         cost = float(_costs(dist, offsets, np.array([start]))[0])
-    end = min(n_video, int(round(start + speed * gif_duration * video_fps)))
-    background = float(np.median(typical))
-    contrast = 1.0 - cost / background if background > 0 else 0.0
-    # The runner-up: the best mapping whose segment does not overlap the chosen one. A
-    # runner-up nearly as good means the GIF shows something the video shows twice.
-    best_coarse = best[0][0]
-    runner_up = np.inf
-    for s, costs in coarse:
-        length = s * gif_duration * video_fps
-        outside = (starts + length <= start) | (starts >= end)
-        if outside.any():
-            runner_up = min(runner_up, float(costs[outside].min()))
-    margin = runner_up - best_coarse
-    confidence = float(np.clip(contrast, 0.0, 1.0) * np.clip(1 - cost / 32.0, 0.0, 1.0)
-                       * np.clip(margin / (2 * AMBIGUITY_MARGIN), 0.0, 1.0))
-    if cost > MAX_MEAN_DISTANCE or contrast < MIN_CONTRAST:
-        raise NoMatch(f"no consistent match: mean distance {cost:.1f} bits (limit "
-                      f"{MAX_MEAN_DISTANCE:g}), {contrast:.0%} below the typical cost "
-                      f"(need {MIN_CONTRAST:.0%})")
-    if margin < AMBIGUITY_MARGIN:
-        raise NoMatch(f"ambiguous: another stretch of the video matches as well "
-                      f"({runner_up:.1f} vs {best_coarse:.1f} bits)")
+        end, confidence = judge(cost, speed, start)
     return Alignment(start_sec=round(start / video_fps, 4), end_sec=round(end / video_fps, 4),
                      start_frame=int(start), end_frame=int(max(end, start + 1)),
                      speed=round(float(speed), 4), mean_distance=round(float(cost), 3),
@@ -269,14 +275,9 @@ def align(gif: str | os.PathLike[str], video: str | os.PathLike[str] | None = No
     # debarred/whole, debarred/centre, top/top (a caption).
     pairings = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)]
     matrices = [hamming(hashes[g], index.hashes[v]) for g, v in pairings]
-    dist = np.minimum.reduce(matrices)
-    coarse = align_distances(dist, times, index.fps, gif_duration=duration)
-    # Which view fits best at that mapping decides the pixels used for refinement.
-    offsets = np.rint(times * coarse.speed * index.fps).astype(int)
-    costs = [float(_costs(m, offsets, np.array([coarse.start_frame]))[0]) for m in matrices]
-    gif_view, video_view = pairings[int(np.argmin(costs))]
-    return align_distances(dist, times, index.fps, gif_duration=duration,
-                           pixels=(gif_frames[gif_view], index.frames[video_view]))
+    views = [(m, gif_frames[g], index.frames[v]) for m, (g, v) in zip(matrices, pairings)]
+    return align_distances(np.minimum.reduce(matrices), times, index.fps,
+                           gif_duration=duration, views=views)
 
 
 # --------------------------------------------------------------------------------------------

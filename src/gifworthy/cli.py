@@ -7,8 +7,6 @@ and every error a user can cause ends in one clear line on stderr and exit statu
 from __future__ import annotations
 
 import argparse
-import csv
-import io
 import json
 import os
 import signal
@@ -22,7 +20,7 @@ if TYPE_CHECKING:
 
 from . import __version__, download, gifify, layout, manifest, trim
 from .config import ParamsError, load_params
-from .fsutil import write_json, write_text
+from .fsutil import csv_text, read_json, write_json, write_text
 
 __all__ = ["main"]
 
@@ -87,30 +85,22 @@ def cmd_download_one(args: argparse.Namespace) -> int:
     return 0  # a bad video is a record, never a failed job (GUIDE 3, trap 2)
 
 
-def _csv_text(header: Sequence[str], rows: Sequence[Sequence[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 def cmd_download_report(args: argparse.Namespace) -> int:
     params = _params(args)
     items = _items(args.manifest)
     records = download.collect(items, layout.download_dir(params))
     root = layout.DOWNLOAD_ROOT
-    write_text(root / "stats.csv", _csv_text(
+    write_text(root / "stats.csv", csv_text(
         ["id", "bytes", "download_seconds", "ffmpeg_seconds", "when"],
         [[r["item_id"], r.get("bytes", 0), r.get("download_seconds", 0.0),
           r.get("ffmpeg_seconds", 0.0), r.get("finished_at", "")]
          for r in records if r["status"] == "ok"]))
-    write_text(root / "failed.csv", _csv_text(
+    write_text(root / "failed.csv", csv_text(
         ["id", "category", "message"],
         [[r["item_id"], r.get("category") or r["status"], r.get("message", "")]
          for r in records if r["status"] != "ok"]))
     summary = download.summarize(records)
-    write_text(root / "time_share.csv", _csv_text(
+    write_text(root / "time_share.csv", csv_text(
         ["phase", "seconds"], [["download", summary["download_seconds"]],
                                ["ffmpeg", summary["ffmpeg_seconds"]]]))
     write_json(args.metrics, summary)
@@ -120,7 +110,6 @@ def cmd_download_report(args: argparse.Namespace) -> int:
 
 def _sample_server(sample_dir: Path, port: int = 0) -> "MediaServer":
     """The sample corpus as a video site: ``/watch?v=<id>`` pages and ``/videos/<id>.mp4``."""
-    from .fsutil import read_json
     from .sample import resolve_source
     from .server import MediaServer
 
@@ -188,7 +177,6 @@ def cmd_trim_one(args: argparse.Namespace) -> int:
 
 
 def cmd_trim_report(args: argparse.Namespace) -> int:
-    from .fsutil import read_json
 
     params = _params(args)
     folder = layout.clips_dir(params) / "status"
@@ -240,26 +228,21 @@ def cmd_gifify_v2g(args: argparse.Namespace) -> int:
 
 
 def cmd_gifify_prepare(args: argparse.Namespace) -> int:
-    import csv as _csv
-
     params = _params(args)
     items = _items(args.manifest)
     expected = {("clips", i): gifify.source_key(layout.clips_dir(params) / "status" / f"{i}.json")
                 for i in _clip_ids(items)}
     sources = {i.item_id for i in items}
-    if layout.GIFS_CSV.exists():
-        with open(layout.GIFS_CSV, newline="", encoding="utf-8") as fh:
-            for row in _csv.DictReader(fh):
-                if row["youtube_id"] in sources:
-                    expected[("v2g", row["gif_id"])] = gifify.source_key(
-                        layout.download_dir(params) / "status" / f"{row['youtube_id']}.json")
+    for row in manifest.read_gif_rows(layout.GIFS_CSV):
+        if row["youtube_id"] in sources:
+            expected[("v2g", row["gif_id"])] = gifify.source_key(
+                layout.download_dir(params) / "status" / f"{row['youtube_id']}.json")
     counts = gifify.prepare(layout.GIFS_ROOT, layout.gifs_dir(params), expected)
     print("gifify-prepare: " + json.dumps(counts))
     return 0
 
 
 def cmd_gifify_report(args: argparse.Namespace) -> int:
-    from .fsutil import read_json
 
     params = _params(args)
     root = layout.gifs_dir(params) / "status"
@@ -315,7 +298,6 @@ def cmd_align(args: argparse.Namespace) -> int:
 def _gifs_to_align(params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     """GIFs to align, by video: the sample corpus's user GIFs (with their truth), or for any
     other corpus the GIFs regenerated from the metadata (an agreement check)."""
-    from .fsutil import read_json
     from .sample import resolve_source
 
     by_video: dict[str, list[dict[str, Any]]] = {}
@@ -327,23 +309,18 @@ def _gifs_to_align(params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
                 "start_frame": g["start_frame"], "end_frame": g["end_frame"],
                 "distortion": g["distortion"], "decoy": bool(g.get("decoy_of"))})
         return by_video
-    import csv as _csv
-
     gifs_dir = layout.gifs_dir(params)
-    if layout.GIFS_CSV.exists():
-        with open(layout.GIFS_CSV, newline="", encoding="utf-8") as fh:
-            for row in _csv.DictReader(fh):
-                path = gifs_dir / "v2g" / f"{row['gif_id']}.gif"
-                by_video.setdefault(row["youtube_id"], []).append({
-                    "gif_id": row["gif_id"], "youtube_id": row["youtube_id"], "path": str(path),
-                    "start_sec": float(row["start_sec"]), "end_sec": float(row["end_sec"]),
-                    "distortion": "regenerated", "decoy": False})
+    for row in manifest.read_gif_rows(layout.GIFS_CSV):
+        path = gifs_dir / "v2g" / f"{row['gif_id']}.gif"
+        by_video.setdefault(row["youtube_id"], []).append({
+            "gif_id": row["gif_id"], "youtube_id": row["youtube_id"], "path": str(path),
+            "start_sec": float(row["start_sec"]), "end_sec": float(row["end_sec"]),
+            "distortion": "regenerated", "decoy": False})
     return by_video
 
 
 def cmd_align_video(args: argparse.Namespace) -> int:
     from .align import align_video_gifs
-    from .fsutil import read_json
 
     params = _params(args)
     gifs = _gifs_to_align(params).get(args.youtube_id, [])
@@ -363,7 +340,6 @@ def cmd_align_video(args: argparse.Namespace) -> int:
 
 def cmd_align_report(args: argparse.Namespace) -> int:
     from .align import evaluate
-    from .fsutil import read_json
 
     params = _params(args)
     wanted = _gifs_to_align(params)
@@ -380,7 +356,7 @@ def cmd_align_report(args: argparse.Namespace) -> int:
         fps[yid] = float(read_json(status).get("fps") or 25.0) if status.exists() else 25.0
     columns = ["gif_id", "youtube_id", "aligned", "start_sec", "end_sec", "start_frame",
                "end_frame", "speed", "mean_distance", "confidence", "reason"]
-    write_text(layout.ALIGN_DIR / "alignments.csv", _csv_text(
+    write_text(layout.ALIGN_DIR / "alignments.csv", csv_text(
         columns, [[r.get(c, "") for c in columns] for r in records]))
     if params["corpus"]["source"] == "sample":
         summary = evaluate(records, truth, fps)

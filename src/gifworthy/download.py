@@ -32,7 +32,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from .fsutil import read_json, write_json
+from .fsutil import read_json, remove_other_variants, write_json
 from .ids import check_youtube_id
 from .manifest import SAMPLE_SERVER_PLACEHOLDER, DownloadItem
 from .media import MediaError, probe
@@ -285,8 +285,8 @@ def _capture_stderr_fd() -> Iterator[Callable[[], str]]:
             os.close(saved)
 
 
-def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _Logger,
-                hooks: dict[str, Callable[[dict[str, Any]], None]]) -> dict[str, Any]:
+def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _Logger, *,
+                on_postprocessor: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
     import yt_dlp.utils
 
     params: dict[str, Any] = {
@@ -306,8 +306,7 @@ def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _L
         "overwrites": True,
         "continuedl": False,
         "cachedir": False,
-        "progress_hooks": [hooks["progress"]],
-        "postprocessor_hooks": [hooks["postprocessor"]],
+        "postprocessor_hooks": [on_postprocessor],
     }
     if item.is_segment and dl.get("segments", True):
         params["download_ranges"] = yt_dlp.utils.download_range_func(
@@ -345,9 +344,6 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
     logger = _Logger()
     timings = {"pp_start": 0.0, "pp_total": 0.0}
 
-    def on_progress(d: dict[str, Any]) -> None:
-        pass
-
     def on_pp(d: dict[str, Any]) -> None:
         if d.get("status") == "started":
             timings["pp_start"] = time.perf_counter()
@@ -355,8 +351,7 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
             timings["pp_total"] += time.perf_counter() - timings["pp_start"]
             timings["pp_start"] = 0.0
 
-    params = _ydl_params(item, dl, tmpdir, logger,
-                         {"progress": on_progress, "postprocessor": on_pp})
+    params = _ydl_params(item, dl, tmpdir, logger, on_postprocessor=on_pp)
     t0 = time.perf_counter()
     status: int | None = None
     retry_after: float | None = None
@@ -574,13 +569,11 @@ def prepare(items: list[DownloadItem], root: str | os.PathLike[str], dl: dict[st
     """
     root = Path(root)
     current = root / variant(dl)
-    counts = {"removed_variants": 0, "removed_items": 0, "requeued": 0, "temporaries": 0}
-    if root.exists():
-        for child in root.iterdir():
-            if child.is_dir() and child != current and re.fullmatch(r"h\d+_\w+", child.name):
-                shutil.rmtree(child)
-                counts["removed_variants"] += 1
-                log(f"removed downloads of other params: {child}")
+    removed = remove_other_variants(root, current, r"h\d+_\w+")
+    for child in removed:
+        log(f"removed downloads of other params: {child}")
+    counts = {"removed_variants": len(removed), "removed_items": 0, "requeued": 0,
+              "temporaries": 0}
     # The stage's output must exist even when the manifest is empty (DVC requires it).
     for sub in ("videos", "status"):
         (current / sub).mkdir(parents=True, exist_ok=True)

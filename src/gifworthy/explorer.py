@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from .fsutil import read_json, write_text
+from .manifest import read_gif_rows
 
 __all__ = ["build_explorer", "explorer_data", "write_site"]
 
@@ -65,21 +66,18 @@ def explorer_data(manifest_dir: Path, gifs_dir: Path, site_dir: Path, formats: l
                     "status": (rec or {}).get("status", "missing"),
                     "message": (rec or {}).get("message", "")})
     videos: dict[str, dict[str, Any]] = {}
-    gifs_csv = manifest_dir / "gifs.csv"
-    if gifs_csv.exists():
-        with open(gifs_csv, newline="", encoding="utf-8") as fh:
-            for row in csv.DictReader(fh):
-                video = videos.setdefault(row["youtube_id"], {
-                    "youtube_id": row["youtube_id"], "title": row["video_title"],
-                    "category": row["video_category"],
-                    "duration": float(row["video_duration"]) if row["video_duration"] else None,
-                    "split": row["split"], "gifs": []})
-                rec = v2g_recs.get(row["gif_id"])
-                video["gifs"].append({
-                    "gif_id": row["gif_id"], "title": row["title"],
-                    "start": float(row["start_sec"]), "end": float(row["end_sec"]),
-                    "views": int(row["views"] or 0), "src": _src(rec, rel, formats),
-                    "status": (rec or {}).get("status", "missing")})
+    for row in read_gif_rows(manifest_dir / "gifs.csv"):
+        video = videos.setdefault(row["youtube_id"], {
+            "youtube_id": row["youtube_id"], "title": row["video_title"],
+            "category": row["video_category"],
+            "duration": float(row["video_duration"]) if row["video_duration"] else None,
+            "split": row["split"], "gifs": []})
+        rec = v2g_recs.get(row["gif_id"])
+        video["gifs"].append({
+            "gif_id": row["gif_id"], "title": row["title"],
+            "start": float(row["start_sec"]), "end": float(row["end_sec"]),
+            "views": int(row["views"] or 0), "src": _src(rec, rel, formats),
+            "status": (rec or {}).get("status", "missing")})
     for video in videos.values():
         video["gifs"].sort(key=lambda g: g["start"])
     return {"clips": clips, "videos": list(videos.values()), "page_size": page_size}

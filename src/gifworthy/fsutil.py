@@ -4,13 +4,17 @@ complete."""
 from __future__ import annotations
 
 import contextlib
+import csv
+import io
 import json
 import os
+import re
+import shutil
 import tempfile
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Iterable, Iterator
 
-__all__ = ["atomic_path", "write_json", "write_text", "read_json"]
+__all__ = ["atomic_path", "csv_text", "read_json", "remove_other_variants", "write_json", "write_text"]
 
 
 @contextlib.contextmanager
@@ -48,19 +52,33 @@ def write_json(target: str | os.PathLike[str], obj: Any) -> None:
     write_text(target, json.dumps(obj, indent=2, sort_keys=True, default=str) + "\n")
 
 
+def csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
+    """A CSV document (header + rows, ``\n`` line ends) as text, for :func:`write_text`."""
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(header)
+    writer.writerows(rows)
+    return buf.getvalue()
+
+
 def read_json(path: str | os.PathLike[str]) -> Any:
     with open(path, encoding="utf-8") as fh:
         return json.load(fh)
 
 
-def remove_stale_temporaries(directory: str | os.PathLike[str]) -> list[Path]:
-    """Delete ``.tmp-*`` files left by killed runs under ``directory``; return them."""
+def remove_other_variants(root: str | os.PathLike[str], keep: str | os.PathLike[str],
+                          name_pattern: str) -> list[Path]:
+    """Delete the directories under ``root`` made with other params than ``keep``.
+
+    Stages put every param that changes bytes into a directory name (``h360_exact``,
+    ``w180_s4_...``); when the params change, the old variant is removed, not left to be
+    hashed and pushed. Only names matching ``name_pattern`` (a regex) are touched.
+    """
+    root, keep = Path(root), Path(keep)
     removed = []
-    root = Path(directory)
-    if not root.exists():
-        return removed
-    for path in root.rglob(".tmp-*"):
-        if path.is_file():
-            path.unlink(missing_ok=True)
-            removed.append(path)
+    if root.exists():
+        for child in sorted(root.iterdir()):
+            if child.is_dir() and child != keep and re.fullmatch(name_pattern, child.name):
+                shutil.rmtree(child)
+                removed.append(child)
     return removed

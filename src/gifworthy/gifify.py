@@ -30,7 +30,7 @@ from typing import Any
 import ffmpeg
 import numpy as np
 
-from .fsutil import atomic_path, read_json, write_json
+from .fsutil import atomic_path, read_json, remove_other_variants, write_json
 from .media import MediaError, count_frames, probe
 
 __all__ = ["DITHERS", "FORMATS", "GififyError", "gifify", "gifify_item", "variant"]
@@ -124,9 +124,9 @@ def gifify(video: str | os.PathLike[str], out: str | os.PathLike[str], *,
             except ffmpeg.Error as exc:
                 lines = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
                 message = lines[-1] if lines else "ffmpeg failed"
-                if single or "Output file is empty" not in message and "empty" not in message:
+                if single or "empty" not in message:
                     raise GififyError(f"{video}: {message}") from None
-                continue
+                continue  # nothing at the sampling rate: take the range's first frame
             try:
                 if fmt == "gif":
                     frames, w, h = gif_info(tmp)
@@ -148,46 +148,17 @@ def gifify(video: str | os.PathLike[str], out: str | os.PathLike[str], *,
             "bytes": size, "seconds": round(time.perf_counter() - t0, 3)}
 
 
-def gif_info(path: str | os.PathLike[str]) -> tuple[int, int, int]:
-    """(frames, width, height) of a GIF, by walking its blocks (no ffprobe process needed)."""
+def _gif_frames(path: str | os.PathLike[str]) -> tuple[int, int, list[int]]:
+    """Walk a GIF's blocks: (width, height, each frame's delay in centiseconds).
+
+    A frame's delay comes from the Graphic Control Extension before it (0 if none). Reading
+    the file directly spares an ffprobe process per GIF.
+    """
     data = Path(path).read_bytes()
     if data[:6] not in (b"GIF87a", b"GIF89a"):
         raise ValueError(f"{path}: not a GIF file")
     width = int.from_bytes(data[6:8], "little")
     height = int.from_bytes(data[8:10], "little")
-    pos = 13
-    if data[10] & 0x80:
-        pos += 3 * (2 << (data[10] & 7))
-    frames = 0
-
-    def skip_sub_blocks(at: int) -> int:
-        while at < len(data) and data[at]:
-            at += data[at] + 1
-        return at + 1
-
-    while pos < len(data):
-        block = data[pos]
-        if block == 0x21:  # extension: label, then sub-blocks
-            pos = skip_sub_blocks(pos + 2)
-        elif block == 0x2C:  # image descriptor (+ local colour table) + LZW data
-            flags = data[pos + 9]
-            pos += 10
-            if flags & 0x80:
-                pos += 3 * (2 << (flags & 7))
-            pos = skip_sub_blocks(pos + 1)
-            frames += 1
-        elif block == 0x3B:  # trailer
-            break
-        else:
-            raise ValueError(f"{path}: corrupt GIF block 0x{block:02x} at byte {pos}")
-    return frames, width, height
-
-
-def gif_delays(path: str | os.PathLike[str]) -> list[int]:
-    """Each frame's delay in centiseconds, from its Graphic Control Extension (0 if none)."""
-    data = Path(path).read_bytes()
-    if data[:6] not in (b"GIF87a", b"GIF89a"):
-        raise ValueError(f"{path}: not a GIF file")
     pos = 13
     if data[10] & 0x80:
         pos += 3 * (2 << (data[10] & 7))
@@ -201,11 +172,11 @@ def gif_delays(path: str | os.PathLike[str]) -> list[int]:
 
     while pos < len(data):
         block = data[pos]
-        if block == 0x21:
+        if block == 0x21:  # extension: label, then sub-blocks
             if data[pos + 1] == 0xF9 and data[pos + 2] >= 4:
                 pending = int.from_bytes(data[pos + 4:pos + 6], "little")
             pos = skip_sub_blocks(pos + 2)
-        elif block == 0x2C:
+        elif block == 0x2C:  # image descriptor (+ local colour table) + LZW data
             flags = data[pos + 9]
             pos += 10
             if flags & 0x80:
@@ -213,11 +184,22 @@ def gif_delays(path: str | os.PathLike[str]) -> list[int]:
             pos = skip_sub_blocks(pos + 1)
             delays.append(pending)
             pending = 0
-        elif block == 0x3B:
+        elif block == 0x3B:  # trailer
             break
         else:
             raise ValueError(f"{path}: corrupt GIF block 0x{block:02x} at byte {pos}")
-    return delays
+    return width, height, delays
+
+
+def gif_info(path: str | os.PathLike[str]) -> tuple[int, int, int]:
+    """(frames, width, height) of a GIF."""
+    width, height, delays = _gif_frames(path)
+    return len(delays), width, height
+
+
+def gif_delays(path: str | os.PathLike[str]) -> list[int]:
+    """Each frame's delay in centiseconds (0 if the frame has none)."""
+    return _gif_frames(path)[2]
 
 
 def gif_timing(path: str | os.PathLike[str], n_frames: int) -> tuple[list[float], float]:
@@ -334,15 +316,9 @@ def prepare(gifs_root: str | os.PathLike[str], current: str | os.PathLike[str],
     Removes other variants, items no longer wanted, temporaries, and records made from
     another version of their source, so Snakemake redoes exactly those.
     """
-    import shutil
-
-    root, current = Path(gifs_root), Path(current)
-    counts = {"removed_variants": 0, "removed_items": 0, "requeued": 0}
-    if root.exists():
-        for child in root.iterdir():
-            if child.is_dir() and child != current and child.name.startswith("w"):
-                shutil.rmtree(child)
-                counts["removed_variants"] += 1
+    current = Path(current)
+    removed = remove_other_variants(gifs_root, current, r"w\d+_s.+")
+    counts = {"removed_variants": len(removed), "removed_items": 0, "requeued": 0}
     for kind in ("clips", "v2g"):
         status_dir = current / "status" / kind
         status_dir.mkdir(parents=True, exist_ok=True)  # exists even for an empty corpus

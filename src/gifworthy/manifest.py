@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import io
 import os
 from pathlib import Path
 from typing import Any, Iterable
@@ -30,7 +29,7 @@ from .annotations import (
     read_split_file,
     read_video2gif_metadata,
 )
-from .fsutil import write_text
+from .fsutil import csv_text, write_text
 from .ids import clip_id
 
 __all__ = [
@@ -41,6 +40,7 @@ __all__ = [
     "DownloadItem",
     "build_manifest",
     "read_downloads",
+    "read_gif_rows",
     "write_manifest",
 ]
 
@@ -207,27 +207,19 @@ def _relative_origin(origin: str, root: Path) -> str:
     return f"{rel}:{line}"
 
 
-def _csv_text(header: Iterable[str], rows: Iterable[Iterable[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 def write_manifest(manifest: Manifest, out_dir: str | os.PathLike[str]) -> dict[str, int]:
     """Write ``downloads.csv``, ``gifs.csv`` and ``rejected.csv``; return counts."""
     out = Path(out_dir)
-    write_text(out / "downloads.csv", _csv_text(DOWNLOAD_COLUMNS, (
+    write_text(out / "downloads.csv", csv_text(DOWNLOAD_COLUMNS, (
         (d.item_id, d.youtube_id, d.url, _fmt_time(d.start), _fmt_time(d.end), d.split,
          d.label, d.origin) for d in manifest.downloads)))
-    write_text(out / "gifs.csv", _csv_text(GIF_COLUMNS, (
+    write_text(out / "gifs.csv", csv_text(GIF_COLUMNS, (
         (g.gif_id, g.youtube_id, f"{g.start_sec:g}", f"{g.end_sec:g}", g.start_frame,
          g.end_frame, g.views, split, g.title, g.video_title,
          "" if g.video_duration is None else f"{g.video_duration:g}",
          "" if g.video_frame_count is None else g.video_frame_count, g.video_category,
          g.origin) for g, split in manifest.gifs)))
-    write_text(out / "rejected.csv", _csv_text(("origin", "reason", "raw"), (
+    write_text(out / "rejected.csv", csv_text(("origin", "reason", "raw"), (
         (r.origin, r.reason, r.raw) for r in manifest.rejections)))
     return {
         "downloads": len(manifest.downloads),
@@ -249,3 +241,11 @@ def read_downloads(path: str | os.PathLike[str]) -> list[DownloadItem]:
                 float(row["end"]) if row["end"] else None,
                 row["split"], row["label"], row["origin"]))
     return items
+
+
+def read_gif_rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
+    """Rows of ``gifs.csv`` as dicts (``GIF_COLUMNS``); none when the file does not exist."""
+    if not Path(path).exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        return list(csv.DictReader(fh))

@@ -5,24 +5,16 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import subprocess
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
-__all__ = ["MediaError", "probe", "count_frames", "require_ffmpeg"]
+__all__ = ["MediaError", "probe", "count_frames"]
 
 
 class MediaError(RuntimeError):
     """ffmpeg/ffprobe could not read a file."""
-
-
-def require_ffmpeg() -> None:
-    for tool in ("ffmpeg", "ffprobe"):
-        if shutil.which(tool) is None:
-            raise MediaError(f"{tool} not found on PATH (Debian: apt-get install ffmpeg; "
-                             "`make setup` does this)")
 
 
 def _abs(path: str | os.PathLike[str]) -> str:

@@ -22,8 +22,7 @@ from pathlib import Path
 import numpy as np
 import scipy.fftpack
 
-__all__ = ["HASH_SIDE", "phash_batch", "decode_gray", "decode_gray_variants", "hamming",
-           "hash_video"]
+__all__ = ["HASH_SIDE", "phash_batch", "decode_gray", "decode_gray_variants", "hamming"]
 
 HASH_SIDE = 32  # hash_size 8 x highfreq_factor 4, imagehash's defaults
 _LOW = 8
@@ -66,11 +65,6 @@ def decode_gray(path: str | os.PathLike[str], *, side: int = HASH_SIDE,
     if native is not None:  # frames at their own size (width, height)
         return data.reshape(-1, native[1], native[0])
     return data.reshape(-1, side, side)
-
-
-def hash_video(path: str | os.PathLike[str]) -> np.ndarray:
-    """pHash of every frame of ``path`` (one decode)."""
-    return phash_batch(decode_gray(path))
 
 
 def decode_gray_variants(path: str | os.PathLike[str], crops: list[str | None], *,

@@ -28,9 +28,7 @@ with bit-exact flags and single-threaded x264, so the same params give the same 
 from __future__ import annotations
 
 import concurrent.futures
-import csv
 import dataclasses
-import io
 import json
 import os
 import random
@@ -41,7 +39,8 @@ from pathlib import Path
 from typing import Any
 
 from .annotations import V2G_COLUMNS, V2G_SEPARATOR
-from .fsutil import atomic_path, write_json, write_text
+from .fsutil import atomic_path, csv_text, write_json, write_text
+from .gifify import gif_info
 from .ids import synthetic_id
 from .media import count_frames, probe
 
@@ -321,14 +320,6 @@ def render_gif(src: Path, gif: dict[str, Any], out: Path) -> None:
 # --------------------------------------------------------------------------------------------
 # The stage
 # --------------------------------------------------------------------------------------------
-def _csv(header: list[str], rows: list[list[Any]]) -> str:
-    buf = io.StringIO()
-    writer = csv.writer(buf, lineterminator="\n")
-    writer.writerow(header)
-    writer.writerows(rows)
-    return buf.getvalue()
-
-
 def build_sample(params: dict[str, Any], out_dir: str | os.PathLike[str],
                  *, workers: int | None = None) -> dict[str, Any]:
     """Build the sample corpus into ``out_dir``; return a summary."""
@@ -369,9 +360,8 @@ def build_sample(params: dict[str, Any], out_dir: str | os.PathLike[str],
 
     workers = workers or min(4, os.cpu_count() or 1)
     with concurrent.futures.ThreadPoolExecutor(workers) as pool:
-        list(pool.map(lambda v: render_synthetic(
-            {**v, "duration": v["duration"]}, out / "sources" / f"{v['youtube_id']}.mp4"),
-            [v for v in videos if v["kind"] == "synthetic"]))
+        list(pool.map(lambda v: render_synthetic(v, out / "sources" / f"{v['youtube_id']}.mp4"),
+                      [v for v in videos if v["kind"] == "synthetic"]))
 
     # GIF plans, then rendering.
     gif_no = 100000
@@ -441,8 +431,6 @@ def build_sample(params: dict[str, Any], out_dir: str | os.PathLike[str],
     # The truth's end is what the GIF covers: n frames sampled every fps/gif_fps source
     # frames span n * fps / gif_fps frames (at 4x that is a multiple of 6 frames, which the
     # planned end need not be).
-    from .gifify import gif_info
-
     for g in todo:
         if g["decoy_of"]:
             continue
@@ -468,7 +456,6 @@ def _write_formats(videos: list[dict], gifs: list[dict], out: Path, seed: int,
     rows = []
     for g in gifs:
         v = by_id[g["youtube_id"]]
-        fps = v["fps"]
         f0, f1 = g["start_frame"], g["end_frame"]
         rows.append([
             v["youtube_id"], "1", g["gif_id"], f"sample://gifs/{g['gif_id']}.gif", f0, f1,
@@ -498,7 +485,7 @@ def _write_formats(videos: list[dict], gifs: list[dict], out: Path, seed: int,
         label = v["name"].split("-")[1] if v["kind"] == "real" else _video_label(v, g)
         split = split_rng.choices(["train", "validate", "test"], weights=[0.7, 0.15, 0.15])[0]
         kin.append([label, v["youtube_id"], start, start + int(length), split])
-    write_text(out / "kinetics.csv", _csv(["label", "youtube_id", "time_start", "time_end",
+    write_text(out / "kinetics.csv", csv_text(["label", "youtube_id", "time_start", "time_end",
                                            "split"], kin))
     test = sorted(v["youtube_id"] for v in videos if split_rng.random() < 0.2)
     write_text(out / "testset.txt", "".join(t + "\n" for t in test))

@@ -14,7 +14,6 @@ import dataclasses
 import html
 import http.server
 import mimetypes
-import os
 import re
 import socket
 import threading
@@ -286,14 +285,3 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
             server._count(self.command, self.path, status, len(body))
 
     return Handler
-
-
-def serve_directory_routes(root: Path, prefix: str = "/") -> dict[str, Path]:
-    """Routes for every file under ``root`` (used by ``gifworthy serve``)."""
-    routes = {}
-    for dirpath, _dirs, files in os.walk(root):
-        for name in files:
-            full = Path(dirpath) / name
-            routes[prefix + full.relative_to(root).as_posix()] = full
-    return routes
-

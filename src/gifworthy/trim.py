@@ -22,7 +22,7 @@ from typing import Any
 
 import ffmpeg
 
-from .fsutil import atomic_path, read_json, write_json
+from .fsutil import atomic_path, read_json, remove_other_variants, write_json
 from .media import MediaError, count_frames, probe
 
 __all__ = ["TrimError", "trim", "trim_item", "variant"]
@@ -152,18 +152,11 @@ def prepare(item_ids: set[str], root: str | os.PathLike[str], download_dir: str 
     temporaries, and the records of clips whose download was redone since (so they are cut
     again from the new file) or that were skipped for a download that now exists.
     """
-    import re
-    import shutil
-
     root = Path(root)
     current = root / variant(trim_params)
-    counts = {"removed_variants": 0, "removed_items": 0, "requeued": 0}
-    if root.exists():
-        for child in root.iterdir():
-            if child.is_dir() and child != current and re.fullmatch(r"fast|exact_\w+", child.name):
-                shutil.rmtree(child)
-                counts["removed_variants"] += 1
-    for sub, suffix in (("clips", ".mp4"), ("status", ".json")):
+    removed = remove_other_variants(root, current, r"fast|exact_\w+")
+    counts = {"removed_variants": len(removed), "removed_items": 0, "requeued": 0}
+    for sub in ("clips", "status"):
         folder = current / sub
         folder.mkdir(parents=True, exist_ok=True)  # exists even for an empty corpus
         for path in folder.iterdir():
