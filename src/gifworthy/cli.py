@@ -339,7 +339,7 @@ def cmd_align_video(args: argparse.Namespace) -> int:
 
 
 def cmd_align_report(args: argparse.Namespace) -> int:
-    from .align import evaluate
+    from .align import evaluate, metadata_agreement
 
     params = _params(args)
     wanted = _gifs_to_align(params)
@@ -361,10 +361,7 @@ def cmd_align_report(args: argparse.Namespace) -> int:
     if params["corpus"]["source"] == "sample":
         summary = evaluate(records, truth, fps)
     else:  # agreement of the regenerated GIFs with the metadata's own times
-        agree = [abs(r["start_sec"] - truth[r["gif_id"]]["start_sec"]) <= 1 / fps[r["youtube_id"]]
-                 for r in records if r["aligned"]]
-        summary = {"gifs": len(records), "aligned": len(agree),
-                   "metadata_agreement_share": round(sum(agree) / len(agree), 4) if agree else 0.0}
+        summary = metadata_agreement(records, truth, fps)
     write_json(args.metrics, summary)
     print(json.dumps({k: v for k, v in summary.items() if k != "by_distortion"}))
     return 0
