@@ -26,7 +26,9 @@ system:
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
-	$(BIN)/pip install -q -r requirements.lock
+	# --no-deps: the lock is a complete freeze; resolving again would let scenedetect's
+	# metadata pull the GUI opencv-python, which replaces the headless cv2 (GUIDE 5).
+	$(BIN)/pip install -q --no-deps -r requirements.lock
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.startswith('2.13.0') else 'torch ' + v + ' installed, 2.13.0 required')"
 	touch $(STAMP)

@@ -9,11 +9,11 @@ from support import ROOT, init_project, run
 
 
 @pytest.mark.slow
-@pytest.mark.timeout(1200)
+@pytest.mark.timeout(2700)
 def test_default_pipeline_end_to_end(tmp_path):
     repo = init_project(tmp_path / "repo", (ROOT / "params.yaml").read_text())
     t0 = time.time()
-    run(["dvc", "repro"], repo, timeout=1200)
+    run(["dvc", "repro"], repo, timeout=2700)
     elapsed = time.time() - t0
     manifest = json.loads((repo / "metrics/manifest.json").read_text())
     download = json.loads((repo / "metrics/download.json").read_text())
@@ -24,6 +24,19 @@ def test_default_pipeline_end_to_end(tmp_path):
     gifs = json.loads((repo / "metrics/gifify.json").read_text())
     assert gifs["ok"] == gifs["items"] == manifest["segments"] + manifest["gifs"]
     assert (repo / "data/explorer/index.html").is_file()
+    # Issue 4's contract on the default corpus: >= 95% within one frame, all within 0.34 s,
+    # every decoy rejected.
+    align = json.loads((repo / "metrics/align.json").read_text())
+    assert align["aligned"] == align["gifs"] and align["within_one_frame_share"] >= 0.95
+    assert align["max_error_s"] <= 0.34 and align["decoys_rejected"] == align["decoys"] >= 1
+    shots = json.loads((repo / "metrics/shots.json").read_text())
+    assert shots["transnet"]["real"]["f1"] >= 0.9
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    for method in ("ranknet", "lightgbm", "heuristic", "random"):
+        assert 0 < evaluation[method]["mAP"] <= 1 and 0 <= evaluation[method]["nMSD"] <= 1
+    assert evaluation["ranknet"]["mAP"] > evaluation["random"]["mAP"]
+    ablation = json.loads((repo / "metrics/ablation.json").read_text())
+    assert set(ablation["table"]) == {"l1", "l2", "huber", "adaptive_huber"}
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], repo)
     assert (tmp_path / "plots/index.html").stat().st_size > 1000
     print(f"default sample pipeline: {elapsed:.0f} s, {download['bytes'] / 1e6:.1f} MB")

@@ -63,6 +63,13 @@ def test_repro_builds_everything(repo):
     assert align["decoys"] >= 1 and align["decoys_rejected"] == align["decoys"]
     assert align["aligned"] >= 0.8 * align["gifs"]
     assert (repo / "data/align/alignments.csv").read_text().startswith("gif_id,youtube_id")
+    shots = json.loads((repo / "metrics/shots.json").read_text())
+    assert shots["transnet"]["real"]["f1"] >= 0.9 and "scenedetect" in shots
+    segments = json.loads((repo / "metrics/segments.json").read_text())
+    assert segments["videos"] == manifest["videos"] and segments["positive"] >= 1
+    features = json.loads((repo / "metrics/features.json").read_text())
+    assert features["segments"] == segments["segments"] and features["errors"] == 0
+    assert set(features["seconds_per_video_minute"]) >= {"decode", "image", "motion"}
     # The download stage really went through yt-dlp and the height-limited selection.
     rec = next(iter(status_records(repo).values()))
     assert rec["format_id"] and rec["height"] <= 360 or rec["height"] == 720
@@ -101,6 +108,16 @@ def test_trim_param_change_never_redownloads(repo):
     records = list((repo / "data/gifs").glob("*/status/clips/*.json"))
     assert records and all("exact_crf26_veryfast" in json.loads(p.read_text())["source_key"]
                            for p in records)
+
+
+def test_segment_param_reruns_only_segments_and_features(repo):
+    proc = run(["dvc", "exp", "run", "-S", "segments.max_sec=3"], repo)
+    assert "Running stage 'segments'" in proc.stdout
+    assert "Running stage 'features'" in proc.stdout
+    for stage in ("download", "trim", "gifify", "align", "shots"):
+        assert f"Running stage '{stage}'" not in proc.stdout
+    assert list((repo / "data/segments").glob("*_1-3s_p0.66/*.csv"))
+    assert not list((repo / "data/segments").glob("*_1-4s_p0.66"))
 
 
 def test_download_param_reruns_only_what_depends_on_it(repo):

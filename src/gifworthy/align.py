@@ -167,9 +167,17 @@ def align_distances(views: list[tuple[np.ndarray, np.ndarray | None, np.ndarray 
         scored.append((pixel_cost, cost, speed, start))
     # Pixels decide when they clearly can; among candidates they cannot tell apart (within
     # the same slack), the hashes do.
+    # The same Occam rule as within a candidate: a common speed's pixel cost counts the
+    # slack less, and between equal hash costs the common speed wins.
+    def common(speed: float) -> bool:
+        return bool(np.any(np.abs(COMMON_SPEEDS / speed - 1) < 0.005))
+
+    scored = [(c[0] / (1 + COMMON_SPEED_SLACK) if common(c[2]) else c[0], *c[1:])
+              for c in scored]
     floor = min(c[0] for c in scored)
     contenders = [c for c in scored if c[0] <= floor * (1 + COMMON_SPEED_SLACK)]
-    _, cost, speed, start = min(contenders, key=lambda c: (c[1], c[0]))
+    _, cost, speed, start = min(contenders, key=lambda c: (round(c[1], 6), not common(c[2]),
+                                                           c[0]))
     best_coarse = best[0][0]
 
     def judge(cost: float, speed: float, start: int) -> tuple[int, float]:

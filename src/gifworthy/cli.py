@@ -12,6 +12,7 @@ import os
 import signal
 import subprocess
 import sys
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Sequence
 
@@ -260,7 +261,8 @@ def cmd_explore(args: argparse.Namespace) -> int:
     site = Path(args.out)
     if not args.no_build:
         summary = build_explorer(layout.MANIFEST_DIR, layout.gifs_dir(params), site,
-                                 params["gifify"]["formats"], params["explorer"]["page_size"])
+                                 params["gifify"]["formats"], params["explorer"]["page_size"],
+                                 ranked=layout.EVAL_DIR / "ranked.json")
         print(json.dumps(summary))
     if args.serve:
         import functools
@@ -364,6 +366,181 @@ def cmd_align_report(args: argparse.Namespace) -> int:
         summary = metadata_agreement(records, truth, fps)
     write_json(args.metrics, summary)
     print(json.dumps({k: v for k, v in summary.items() if k != "by_distortion"}))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Shots, segments and features: one job per source video (the videos that have GIFs)
+# ---------------------------------------------------------------------------------------------
+def _source_video(params: dict[str, Any], youtube_id: str) -> Path | None:
+    """The downloaded source video of ``youtube_id``, or None when its download failed."""
+    status = layout.download_dir(params) / "status" / f"{youtube_id}.json"
+    if status.exists():
+        rec = read_json(status)
+        if rec.get("status") == "ok":
+            return layout.download_dir(params) / rec["file"]
+    return None
+
+
+def _sources_info(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    """Title and category per video where the corpus has them (the sample does)."""
+    path = layout.SAMPLE_DIR / "sources.json"
+    if params["corpus"]["source"] == "sample" and path.exists():
+        return {s["youtube_id"]: s for s in read_json(path)}
+    return {}
+
+
+def cmd_shots_video(args: argparse.Namespace) -> int:
+    from .shots import save_shots
+
+    params = _params(args)
+    out = layout.shots_dir(params) / f"{args.youtube_id}.npz"
+    result = save_shots(_source_video(params, args.youtube_id), out, params["shots"])
+    print(f"{args.youtube_id}: {result}", file=sys.stderr)
+    return 0
+
+
+def cmd_shots_report(args: argparse.Namespace) -> int:
+    from .shots import shots_report
+
+    params = _params(args)
+    from .shots import load_shots
+
+    shots_dir = layout.shots_dir(params)
+    summary = shots_report(shots_dir, params["shots"],
+                           sources=list(_sources_info(params).values()))
+    rows = []
+    for path in sorted(shots_dir.glob("*.npz")):
+        found = load_shots(path, "transnet")
+        rows.append([path.stem, found["n_frames"], round(found["fps"], 4),
+                     len(found["cuts"]["transnet"]), len(found["cuts"]["scenedetect"]),
+                     found["error"]])
+    # The stage's index (and what keeps its output directory there for an empty corpus).
+    write_text(layout.SHOTS_ROOT / "index.csv", csv_text(
+        ["youtube_id", "frames", "fps", "transnet_cuts", "scenedetect_cuts", "error"], rows))
+    write_json(args.metrics, summary)
+    print(json.dumps({d: summary[d]["all"]["f1"] for d in ("transnet", "scenedetect")}))
+    return 0
+
+
+def cmd_segments_video(args: argparse.Namespace) -> int:
+    from .segments import segment_video
+
+    params = _params(args)
+    status = layout.ALIGN_DIR / "status" / f"{args.youtube_id}.json"
+    alignments = read_json(status) if status.exists() else []
+    table = segment_video(layout.shots_dir(params) / f"{args.youtube_id}.npz", alignments,
+                          params["shots"]["detector"], params["segments"])
+    write_text(layout.segments_dir(params) / f"{args.youtube_id}.csv", table)
+    return 0
+
+
+def cmd_segments_report(args: argparse.Namespace) -> int:
+    from .segments import summarize
+
+    params = _params(args)
+    tables = sorted(layout.segments_dir(params).glob("*.csv"))
+    summary = summarize(tables)
+    write_text(layout.SEGMENTS_ROOT / "index.csv",
+               csv_text(["youtube_id", "table"], [[t.stem, str(t)] for t in tables]))
+    write_json(args.metrics, summary)
+    print(json.dumps(summary))
+    return 0
+
+
+def cmd_features_video(args: argparse.Namespace) -> int:
+    from .features import features_video
+
+    params = _params(args)
+    info = _sources_info(params).get(args.youtube_id, {})
+    features_video(_source_video(params, args.youtube_id),
+                   layout.segments_dir(params) / f"{args.youtube_id}.csv",
+                   layout.shots_dir(params) / f"{args.youtube_id}.npz",
+                   layout.features_dir(params) / f"{args.youtube_id}.npz", params["features"],
+                   category=info.get("category", ""), title=info.get("title", ""))
+    return 0
+
+
+def cmd_features_report(args: argparse.Namespace) -> int:
+    from .features import summarize
+
+    params = _params(args)
+    files = sorted(layout.features_dir(params).glob("*.npz"))
+    summary = summarize(files)
+    write_text(layout.FEATURES_ROOT / "index.csv",
+               csv_text(["youtube_id", "file"], [[f.stem, str(f)] for f in files]))
+    write_json(args.metrics, summary)
+    print(json.dumps(summary.get("seconds_per_video_minute", {})))
+    return 0
+
+
+# ---------------------------------------------------------------------------------------------
+# Ranking: train, evaluate, the loss ablation, and `rank` on any video
+# ---------------------------------------------------------------------------------------------
+def cmd_train(args: argparse.Namespace) -> int:
+    from .ranking import corpus_videos, dumps, train_all
+
+    params = _params(args)
+    info = train_all(corpus_videos(params), params, layout.MODELS_DIR, live_dir=layout.LIVE_DIR)
+    write_json(layout.MODELS_DIR / "training.json", info)
+    print(dumps(info))
+    return 0
+
+
+def cmd_evaluate(args: argparse.Namespace) -> int:
+    from .ranking import corpus_videos, evaluate_all, write_ranked
+
+    params = _params(args)
+    videos = corpus_videos(params)
+    t0 = time.perf_counter()
+    summary, rows = evaluate_all(videos, params, layout.MODELS_DIR)
+    summary["evaluate_seconds"] = round(time.perf_counter() - t0, 2)
+    training = layout.MODELS_DIR / "training.json"
+    if training.exists():
+        summary["train_seconds"] = {k: round(v, 2)
+                                    for k, v in read_json(training)["seconds"].items()}
+    columns = ["method", "seed", "youtube_id", "ap", "nmsd", "gifs", "segments"]
+    write_text(layout.EVAL_DIR / "per_video.csv", csv_text(
+        columns, [[round(r[c], 4) if isinstance(r[c], float) else r[c] for c in columns]
+                  for r in rows]))
+    methods = [m for m in ("ranknet", "lightgbm", "heuristic", "random") if m in summary]
+    write_text(layout.EVAL_DIR / "comparison.csv", csv_text(
+        ["method", "mAP", "nMSD"], [[m, summary[m]["mAP"], summary[m]["nMSD"]] for m in methods]))
+    write_ranked(videos, params, layout.MODELS_DIR, layout.EVAL_DIR)
+    write_json(args.metrics, summary)
+    print(json.dumps({m: summary[m] for m in methods}))
+    return 0
+
+
+def cmd_ablation_run(args: argparse.Namespace) -> int:
+    from .ranking import ablation_run, corpus_videos
+
+    params = _params(args)
+    result = ablation_run(corpus_videos(params), params, args.loss, args.noise)
+    write_json(layout.ABLATION_DIR / f"{args.loss}_{args.noise:g}.json", result)
+    print(json.dumps(result))
+    return 0
+
+
+def cmd_ablation_report(args: argparse.Namespace) -> int:
+    from .ranking import ablation_table
+
+    params = _params(args)
+    runs = [read_json(p) for p in sorted(layout.ABLATION_DIR.glob("*.json"))]
+    summary, report = ablation_table(runs, params["ablation"])
+    write_json(args.metrics, summary)
+    write_text(Path(args.metrics).with_suffix(".md"), report)
+    print(report)
+    return 0
+
+
+def cmd_rank(args: argparse.Namespace) -> int:
+    from .ranking import rank_video
+
+    params = _params(args)
+    result = rank_video(Path(args.video), params, Path(args.models), Path(args.out), args.top)
+    write_json(Path(args.out) / "scores.json", result)
+    print(json.dumps({k: result[k] for k in ("top", "seconds")}, indent=2))
     return 0
 
 
@@ -485,15 +662,52 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--no-build", action="store_true", help="serve what is there")
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_explore)
+
+    for name, func, what in [
+            ("shots-video", cmd_shots_video, "shot boundaries of one video, both detectors"),
+            ("segments-video", cmd_segments_video, "segments and labels of one video"),
+            ("features-video", cmd_features_video, "segment features of one video")]:
+        p = sub.add_parser(name, help=f"{what} (called by Snakemake)")
+        p.add_argument("--youtube-id", required=True)
+        p.set_defaults(func=func)
+    for name, func, metrics, what in [
+            ("shots-report", cmd_shots_report, "shots.json", "cut precision/recall/F1"),
+            ("segments-report", cmd_segments_report, "segments.json", "segment and label counts"),
+            ("features-report", cmd_features_report, "features.json", "extractor speed")]:
+        p = sub.add_parser(name, help=f"{what} -> metrics/{metrics}")
+        p.add_argument("--metrics", default=str(layout.METRICS_DIR / metrics))
+        p.set_defaults(func=func)
+
+    p = sub.add_parser("train", help="train RankNet and LightGBM (one per seed) -> models/")
+    p.set_defaults(func=cmd_train)
+    p = sub.add_parser("evaluate", help="mAP / nMSD of every method -> metrics/eval.json")
+    p.add_argument("--metrics", default=str(layout.METRICS_DIR / "eval.json"))
+    p.set_defaults(func=cmd_evaluate)
+    p = sub.add_parser("ablation-run", help="one (loss, label noise) RankNet run")
+    p.add_argument("--loss", required=True, choices=["l1", "l2", "huber", "adaptive_huber"])
+    p.add_argument("--noise", required=True, type=float)
+    p.set_defaults(func=cmd_ablation_run)
+    p = sub.add_parser("ablation-report", help="the loss x noise table -> metrics/ablation.json")
+    p.add_argument("--metrics", default=str(layout.METRICS_DIR / "ablation.json"))
+    p.set_defaults(func=cmd_ablation_report)
+    p = sub.add_parser("rank", help="the K most GIF-worthy segments of any video, as GIFs")
+    p.add_argument("video")
+    p.add_argument("--top", type=int, default=5)
+    p.add_argument("--out", required=True)
+    p.add_argument("--models", default=str(layout.MODELS_DIR))
+    p.set_defaults(func=cmd_rank)
     return parser
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    from .backbones import FeatureError
+    from .media import MediaError
+
     args = build_parser().parse_args(argv)
     try:
         return int(args.func(args) or 0)
     except (ParamsError, manifest.CorpusError, trim.TrimError, gifify.GififyError,
-            FileNotFoundError) as exc:
+            FeatureError, MediaError, ValueError, FileNotFoundError) as exc:
         print(f"gifworthy {args.command}: error: {exc}", file=sys.stderr)
         return 2
 

@@ -46,8 +46,10 @@ def _src(rec: dict[str, Any] | None, rel_gifs: str, formats: list[str]) -> str |
 
 
 def explorer_data(manifest_dir: Path, gifs_dir: Path, site_dir: Path, formats: list[str],
-                  page_size: int = 60) -> dict[str, Any]:
-    """The explorer's data: clips (Kinetics) and videos with their GIFs (Video2GIF)."""
+                  page_size: int = 60, ranked: Path | None = None) -> dict[str, Any]:
+    """The explorer's data: clips (Kinetics) and videos with their GIFs (Video2GIF), and,
+    when ``ranked`` (the evaluate stage's ranked.json) exists, each test video's best
+    segments by the trained model, as GIFs."""
     rel = os.path.relpath(gifs_dir, site_dir).replace(os.sep, "/")
     clip_recs = _gif_records(gifs_dir, "clips")
     v2g_recs = _gif_records(gifs_dir, "v2g")
@@ -80,6 +82,13 @@ def explorer_data(manifest_dir: Path, gifs_dir: Path, site_dir: Path, formats: l
             "status": (rec or {}).get("status", "missing")})
     for video in videos.values():
         video["gifs"].sort(key=lambda g: g["start"])
+    if ranked is not None and ranked.exists():
+        rel_ranked = os.path.relpath(ranked.parent, site_dir).replace(os.sep, "/")
+        for youtube_id, segments in json.loads(ranked.read_text(encoding="utf-8")).items():
+            if youtube_id in videos:
+                videos[youtube_id]["ranked"] = [
+                    {**seg, "src": f"{rel_ranked}/{seg['file']}" if seg.get("file") else None}
+                    for seg in segments]
     return {"clips": clips, "videos": list(videos.values()), "page_size": page_size}
 
 
@@ -101,8 +110,10 @@ def write_site(data: dict[str, Any], site_dir: str | os.PathLike[str]) -> None:
 
 def build_explorer(manifest_dir: str | os.PathLike[str], gifs_dir: str | os.PathLike[str],
                    site_dir: str | os.PathLike[str], formats: list[str],
-                   page_size: int = 60) -> dict[str, int]:
-    data = explorer_data(Path(manifest_dir), Path(gifs_dir), Path(site_dir), formats, page_size)
+                   page_size: int = 60, ranked: str | os.PathLike[str] | None = None
+                   ) -> dict[str, int]:
+    data = explorer_data(Path(manifest_dir), Path(gifs_dir), Path(site_dir), formats, page_size,
+                         Path(ranked) if ranked else None)
     write_site(data, site_dir)
     return {"clips": len(data["clips"]), "videos": len(data["videos"]),
             "gifs": sum(len(v["gifs"]) for v in data["videos"]),

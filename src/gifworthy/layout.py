@@ -18,6 +18,13 @@ GIFS_ROOT = Path("data/gifs")
 GIFS_CSV = MANIFEST_DIR / "gifs.csv"
 EXPLORER_DIR = Path("data/explorer")
 ALIGN_DIR = Path("data/align")
+SHOTS_ROOT = Path("data/shots")
+SEGMENTS_ROOT = Path("data/segments")
+FEATURES_ROOT = Path("data/features")
+MODELS_DIR = Path("models")
+EVAL_DIR = Path("data/eval")
+ABLATION_DIR = Path("data/ablation")
+LIVE_DIR = Path("dvclive/train")
 METRICS_DIR = Path("metrics")
 THROTTLE_FILE = Path(".gifworthy/throttle.json")
 
@@ -32,3 +39,25 @@ def clips_dir(params: dict[str, Any]) -> Path:
 
 def gifs_dir(params: dict[str, Any]) -> Path:
     return GIFS_ROOT / gifify.variant(params["gifify"])
+
+
+def shots_dir(params: dict[str, Any]) -> Path:
+    """Both detectors run in the shots stage; their thresholds name the directory."""
+    p = params["shots"]
+    return SHOTS_ROOT / f"tn{p['transnet_threshold']:g}_sd{p['scenedetect_threshold']:g}"
+
+
+def segments_dir(params: dict[str, Any]) -> Path:
+    p = params["segments"]
+    return SEGMENTS_ROOT / (f"{shots_dir(params).name}_{params['shots']['detector']}"
+                            f"_{p['min_sec']:g}-{p['max_sec']:g}s_p{p['positive_overlap']:g}")
+
+
+def features_dir(params: dict[str, Any]) -> Path:
+    p = params["features"]
+    name = "+".join(p["extractors"]) + f"_f{p['image_fps']:g}"
+    if p.get("context_text"):
+        name += "_text"
+    if "c3d" in p["extractors"] and p.get("c3d_weights"):
+        name += "_" + Path(p["c3d_weights"]).stem
+    return FEATURES_ROOT / segments_dir(params).name / name

@@ -143,7 +143,11 @@ def plan_gifs(video: dict[str, Any], rng: random.Random, p: dict[str, Any]) -> l
     events = [s for s in shots if s.get("event")]
     dull = [s for s in shots if not s.get("event")]
     gifs = []
-    for _ in range(rng.randint(*p["gifs_per_video"])):
+    # Events get GIFs in turn (every event of the video before any gets a second one): the
+    # moments people make GIFs of are the GIF-worthy ones, so an event left without a GIF
+    # would be a negative that looks like a positive.
+    rng.shuffle(events)
+    for i in range(rng.randint(*p["gifs_per_video"])):
         noise = bool(dull) and rng.random() < float(p["label_noise"])
         if noise:
             shot = rng.choice(dull)
@@ -151,7 +155,7 @@ def plan_gifs(video: dict[str, Any], rng: random.Random, p: dict[str, Any]) -> l
             start = rng.uniform(shot["start"], shot["end"] - length)
             end = start + length
         else:
-            shot = rng.choice(events or shots)
+            shot = events[i % len(events)] if events else rng.choice(shots)
             ev = shot.get("event") or {"start": shot["start"], "end": shot["end"]}
             start = max(shot["start"], ev["start"] - rng.uniform(0.0, 0.5))
             end = min(shot["end"], ev["end"] + rng.uniform(0.0, 0.5))

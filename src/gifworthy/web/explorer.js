@@ -125,7 +125,25 @@
       span.style.width = (100 * (g.end - g.start) / dur) + "%";
       bar.append(span);
     }
+    for (const r of v.ranked || []) {
+      const span = el("span", { class: "ranked", title: `model rank ${r.rank}: ${fmt(r.start)}-${fmt(r.end)}` });
+      span.style.left = (100 * r.start / dur) + "%";
+      span.style.width = (100 * (r.end - r.start) / dur) + "%";
+      bar.append(span);
+    }
     content.append(bar);
+    if (v.ranked && v.ranked.length) {
+      const row = el("div", { class: "ranked-row" });
+      for (const r of v.ranked) {
+        const card = el("div", { class: "card ranked" + (r.hit ? " hit" : "") });
+        card.append(media(r.src, `rank ${r.rank}`),
+                    el("div", { class: "meta label", text: `model rank ${r.rank}` + (r.hit ? " · overlaps a GIF" : "") }),
+                    el("div", { class: "meta", text: `${fmt(r.start)}-${fmt(r.end)} · score ${r.score.toFixed(2)}` }));
+        row.append(card);
+      }
+      content.append(el("h3", { text: "Best segments by the trained ranker" }), row,
+                     el("h3", { text: "Ground-truth GIFs" }));
+    }
     paged(v.gifs, (g) => {
       const card = el("div", { class: "card" + (g.status === "failed" ? " failed" : "") });
       card.append(media(g.src, g.title), el("div", { class: "meta label", text: g.title || g.gif_id }),

