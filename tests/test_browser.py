@@ -51,7 +51,12 @@ def site(tmp_path_factory, video_30s):
                "gifs": [{"gif_id": str(k), "title": f"gif {k}", "start": 10.0 * k,
                          "end": 10.0 * k + 4, "views": 100 * k,
                          "src": f"../gifs/v/clips/c{k % 3}.gif", "status": "ok"}
-                        for k in range(3)]}]
+                        for k in range(3)],
+               # The trained ranker's best segments (the evaluate stage's ranked.json).
+               "ranked": [{"rank": 1, "start": 20.0, "end": 23.0, "score": 1.25, "hit": True,
+                           "src": "../gifs/v/clips/c2.gif"},
+                          {"rank": 2, "start": 40.0, "end": 42.0, "score": 0.5, "hit": False,
+                           "src": "../gifs/v/clips/c0.gif"}]}]
     write_site({"clips": clips, "videos": videos, "page_size": 60}, data / "explorer")
     big = [dict(c, id=f"big{i}", label=f"label {i % 400}") for i, c in
            enumerate(clips * 834)][:10_000]
@@ -107,11 +112,16 @@ def test_video_page_shows_timeline(browser, server):
     assert page.locator(".video-row a").inner_text() == HOSTILE
     page.locator(".video-row a").click()
     page.wait_for_selector(".timeline span")
-    spans = page.locator(".timeline span")
+    spans = page.locator(".timeline span:not(.ranked)")
     assert spans.count() == 3
     left = spans.nth(1).evaluate("e => e.style.left")
     assert left.startswith("16.66")  # 10 s of a 60 s video
-    assert page.locator(".card img").count() == 3
+    assert page.locator(".timeline span.ranked").count() == 2
+    # Ranked segments beside the ground truth: 2 model cards (the first overlaps a GIF).
+    assert page.locator(".card.ranked img").count() == 2
+    assert page.locator(".card.ranked.hit").count() == 1
+    assert "score 1.25" in page.locator(".card.ranked").first.inner_text()
+    assert page.locator(".card img").count() == 3 + 2
     page.screenshot(path=str(ARTIFACTS / "explorer-video.png"))
     assert problems == []
     page.close()

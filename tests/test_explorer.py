@@ -106,3 +106,20 @@ def test_explore_serve_on_loopback(tmp_path):
     finally:
         proc.terminate()
         proc.wait(10)
+
+
+def test_ranked_segments_join_their_video(tmp_path):
+    write_manifest(tmp_path, [], [("1", "ccccccccccc", 20, 25, "a gif")])
+    ranked = tmp_path / "eval" / "ranked.json"
+    ranked.parent.mkdir()
+    ranked.write_text(json.dumps({
+        "ccccccccccc": [{"rank": 1, "start": 19.5, "end": 22.0, "score": 2.0, "hit": True,
+                         "file": "gifs/ccccccccccc/rank1.gif"}],
+        "zzzzzzzzzzz": [{"rank": 1, "start": 0, "end": 1, "score": 0.1, "hit": False,
+                         "file": None}]}))
+    data = explorer_data(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"],
+                         ranked=ranked)
+    (video,) = data["videos"]  # a ranked video without GIF rows is not invented
+    assert video["ranked"][0]["src"] == "../eval/gifs/ccccccccccc/rank1.gif"
+    without = explorer_data(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
+    assert "ranked" not in without["videos"][0]
