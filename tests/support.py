@@ -47,6 +47,12 @@ def small_params(**overrides: object) -> str:
     params["sample"].update(synthetic_videos=3, shots_per_video=[2, 3], shot_seconds=[2.0, 3.0],
                             gifs_per_video=[1, 2])
     params["download"].update(backoff_seconds=0.2, throttle_cooldown_seconds=1)
+    # Ranking at test size: one seed, one small net, a 2-cell ablation (each DVC matrix cell
+    # is a process that loads torch).
+    params["ranking"].update(seeds=[0])
+    params["ranknet"].update(epochs=5, models=1)
+    params["lightgbm"].update(rounds=30)
+    params["ablation"].update(losses=["l1", "adaptive_huber"], noise_levels=[0.0])
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         params[section][name] = value

@@ -8,7 +8,7 @@ from gifworthy import ranking as R
 from gifworthy.metrics import average_precision, frame_scores, gif_masks, nmsd
 
 NET = dict(models=2, dropout=0.1, lr=0.05, momentum=0.9, weight_decay=1e-4, lr_step_epochs=10,
-           lr_gamma=0.5, epochs=15, negatives_per_positive=5, batch_pairs=32,
+           lr_gamma=0.5, epochs=15, negatives_per_positive=5, batch_pairs=32, max_grad_norm=5.0,
            loss="adaptive_huber", huber_delta=1.5)
 
 

@@ -41,7 +41,7 @@ MIN_CONTRAST = 0.15        # best cost must lie this far below the typical cost
 AMBIGUITY_MARGIN = 1.0     # bits by which the best must beat any non-overlapping mapping
 VIEW_MARGIN = 0.5          # bits a partial view must win by to be chosen over the whole
 COMMON_SPEEDS = np.array([0.5, 1.0, 1.5, 2.0, 3.0, 4.0])
-COMMON_SPEED_SLACK = 0.03  # a common speed wins unless another fits 3% better on pixels
+COMMON_SPEED_SLACK = 0.05  # a common speed wins unless another fits 3% better on pixels
 N_CANDIDATES = 6           # distinct coarse mappings refined and compared on pixels
 
 

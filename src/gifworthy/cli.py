@@ -517,7 +517,7 @@ def cmd_ablation_run(args: argparse.Namespace) -> int:
 
     params = _params(args)
     result = ablation_run(corpus_videos(params), params, args.loss, args.noise)
-    write_json(layout.ABLATION_DIR / f"{args.loss}_{args.noise:g}.json", result)
+    write_json(args.out or layout.ABLATION_DIR / f"{args.loss}_{args.noise:g}.json", result)
     print(json.dumps(result))
     return 0
 
@@ -686,6 +686,7 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("ablation-run", help="one (loss, label noise) RankNet run")
     p.add_argument("--loss", required=True, choices=["l1", "l2", "huber", "adaptive_huber"])
     p.add_argument("--noise", required=True, type=float)
+    p.add_argument("--out", help="result file (default data/ablation/<loss>_<noise>.json)")
     p.set_defaults(func=cmd_ablation_run)
     p = sub.add_parser("ablation-report", help="the loss x noise table -> metrics/ablation.json")
     p.add_argument("--metrics", default=str(layout.METRICS_DIR / "ablation.json"))

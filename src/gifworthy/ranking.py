@@ -215,8 +215,11 @@ def train_ranknet(train: list[Video], val: list[Video], params: dict[str, Any], 
                 loss = ranking_loss(u, params["loss"], params["huber_delta"], pop).mean()
                 opt.zero_grad()
                 loss.backward()
+                # The squared loss is unbounded: one bad pair early in training can blow the
+                # weights up (NaN scores with l2 at lr 0.01); clipping keeps every loss stable.
+                torch.nn.utils.clip_grad_norm_(net.parameters(), params["max_grad_norm"])
                 opt.step()
-                total += float(loss) * len(batch)
+                total += float(loss.detach()) * len(batch)
                 count += len(batch)
             sched.step()
             if log is not None:
