@@ -158,3 +158,21 @@ def test_rank_any_video_writes_top_k_gifs_and_scores(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     bad = subprocess.run(cmd, cwd=tmp_path, capture_output=True, text=True)
     assert bad.returncode != 0 and "expects 34 features" in bad.stderr
+
+
+def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
+    import csv
+
+    params = {"seed": 0, "ranking": {"validation_share": 0.2, "seeds": [0, 1], "label_noise": 0.0},
+              "ranknet": {**NET, "epochs": 4},
+              "lightgbm": dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
+                               feature_fraction=1.0, rounds=20, early_stopping_rounds=5)}
+    info = R.train_all(_toy_videos(), params, tmp_path / "models", live_dir=tmp_path / "live")
+    assert info["videos"]["test"] == 3 and info["pairs_per_epoch"] > 0
+    for seed in (0, 1):
+        assert (tmp_path / "models" / "ranknet" / f"seed{seed}" / "ranknet.pt").is_file()
+        assert (tmp_path / "models" / "lightgbm" / f"seed{seed}.txt").is_file()
+    for net in range(NET["models"]):
+        tsv = tmp_path / "live" / "plots" / "metrics" / f"model{net}" / "train_loss.tsv"
+        rows = list(csv.DictReader(open(tsv), delimiter="\t"))
+        assert [int(r["step"]) for r in rows] == [0, 1, 2, 3]

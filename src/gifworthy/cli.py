@@ -483,6 +483,9 @@ def cmd_train(args: argparse.Namespace) -> int:
     params = _params(args)
     info = train_all(corpus_videos(params), params, layout.MODELS_DIR, live_dir=layout.LIVE_DIR)
     write_json(layout.MODELS_DIR / "training.json", info)
+    if info.get("skipped"):  # nothing to log; the stage's outputs still exist, with the reason
+        write_json(layout.LIVE_DIR / "metrics.json", {"skipped": info["skipped"]})
+        print(f"gifworthy train: {info['skipped']}", file=sys.stderr)
     print(dumps(info))
     return 0
 

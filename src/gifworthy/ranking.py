@@ -387,9 +387,13 @@ def train_all(videos: list[Video], params: dict[str, Any], out_dir: Path, *,
     rk = params["ranking"]
     split = split_videos(videos, rk["validation_share"], params["seed"])
     train = with_label_noise(split["train"], rk["label_noise"], params["seed"])
+    out_dir.mkdir(parents=True, exist_ok=True)
     if not make_pairs(train, 1, np.random.default_rng(0)):
-        raise ValueError("no training pairs: no training video has both a positive and a "
-                         "negative segment")
+        # An empty or unlabelled corpus still runs through the pipeline: no model, a reason.
+        return {"videos": {k: len(v) for k, v in split.items()}, "pairs_per_epoch": 0,
+                "seconds": {"ranknet": 0.0, "lightgbm": 0.0},
+                "skipped": "no training pairs: no training video has both a positive and a "
+                           "negative segment"}
     info: dict[str, Any] = {"videos": {k: len(v) for k, v in split.items()},
                             "pairs_per_epoch": len(make_pairs(
                                 train, params["ranknet"]["negatives_per_positive"],
@@ -404,10 +408,11 @@ def train_all(videos: list[Video], params: dict[str, Any], out_dir: Path, *,
             live = Live(str(live_dir), save_dvc_exp=False, report=None)
 
             def log(model: int, epoch: int, values: dict[str, float]) -> None:
+                # The ensemble's nets train one after another: each curve is indexed by
+                # its own epoch, so set the step rather than advance it.
+                live.step = epoch
                 for name, value in values.items():
                     live.log_metric(f"model{model}/{name}", value, plot=True)
-                if model == params["ranknet"]["models"] - 1:
-                    live.next_step()
         ens, t = timed(lambda: train_ranknet(train, split["val"], params["ranknet"], seed,
                                              log=log))
         info["seconds"]["ranknet"] += t
@@ -432,6 +437,9 @@ def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
 
     rk = params["ranking"]
     test = split_videos(videos, rk["validation_share"], params["seed"])["test"]
+    if not test or not (models_dir / "ranknet" / f"seed{rk['seeds'][0]}").exists():
+        return {"test_videos": len(test), "seeds": list(rk["seeds"]),
+                "skipped": "no test video or no trained model"}, []
     methods: dict[str, list[dict[str, float]]] = {}
     rows: list[dict[str, Any]] = []
     for seed in rk["seeds"]:
@@ -471,9 +479,14 @@ def write_ranked(videos: list[Video], params: dict[str, Any], models_dir: Path, 
 
     rk = params["ranking"]
     test = split_videos(videos, rk["validation_share"], params["seed"])["test"]
+    if not (models_dir / "ranknet" / f"seed{rk['seeds'][0]}").exists():
+        test = []
+    ranked: dict[str, list[dict[str, Any]]] = {}
+    if not test:
+        write_json(out_dir / "ranked.json", ranked)
+        return ranked
     ens = RankNetEnsemble.load(models_dir / "ranknet" / f"seed{rk['seeds'][0]}")
     sources = _download_paths(params)
-    ranked: dict[str, list[dict[str, Any]]] = {}
     g = params["gifify"]
     for v in test:
         scores = ens.score(v.features)
@@ -524,6 +537,9 @@ def ablation_run(videos: list[Video], params: dict[str, Any], loss: str, noise: 
     rk = params["ranking"]
     split = split_videos(videos, rk["validation_share"], params["seed"])
     net_params = {**params["ranknet"], "loss": loss, "models": params["ablation"]["models"]}
+    if not split["test"] or not make_pairs(split["train"], 1, np.random.default_rng(0)):
+        return {"loss": loss, "noise": noise, "runs": [], "mAP": None, "mAP_std": None,
+                "nMSD": None, "nMSD_std": None, "skipped": "no training pairs or no test video"}
     runs = []
     for seed in rk["seeds"]:
         train = with_label_noise(split["train"], noise, seed)
@@ -554,9 +570,10 @@ def ablation_table(runs: list[dict[str, Any]], params: dict[str, Any]
         for n in noises:
             c = table.get(loss, {}).get(n)
             cells.append(f"{100 * c['mAP']:.1f} +- {100 * c['mAP_std']:.1f} / "
-                         f"{100 * c['nMSD']:.1f}" if c else "-")
+                         f"{100 * c['nMSD']:.1f}" if c and c["mAP"] is not None else "-")
         lines.append(f"| {loss} | " + " | ".join(cells) + " |")
-    best = {n: max(((loss, table[loss][n]["mAP"]) for loss in table if n in table[loss]),
+    best = {n: max(((loss, table[loss][n]["mAP"]) for loss in table
+                    if n in table[loss] and table[loss][n]["mAP"] is not None),
                    key=lambda t: t[1], default=(None, 0))[0] for n in noises}
     lines += ["", "Best loss by mAP at each noise level: " +
               ", ".join(f"{n}: {b}" for n, b in best.items()), ""]
