@@ -162,12 +162,16 @@ def test_rank_any_video_writes_top_k_gifs_and_scores(tmp_path):
 
 def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
     import csv
+    from pathlib import Path
 
     params = {"seed": 0, "ranking": {"validation_share": 0.2, "seeds": [0, 1], "label_noise": 0.0},
               "ranknet": {**NET, "epochs": 4},
               "lightgbm": dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
                                feature_fraction=1.0, rounds=20, early_stopping_rounds=5)}
+    dvc_yaml = Path(__file__).resolve().parents[1] / "dvc.yaml"
+    before = dvc_yaml.read_bytes()
     info = R.train_all(_toy_videos(), params, tmp_path / "models", live_dir=tmp_path / "live")
+    assert dvc_yaml.read_bytes() == before  # DVCLive must not write into the project
     assert info["videos"]["test"] == 3 and info["pairs_per_epoch"] > 0
     for seed in (0, 1):
         assert (tmp_path / "models" / "ranknet" / f"seed{seed}" / "ranknet.pt").is_file()

@@ -326,14 +326,7 @@ def cmd_align_video(args: argparse.Namespace) -> int:
 
     params = _params(args)
     gifs = _gifs_to_align(params).get(args.youtube_id, [])
-    dl = layout.download_dir(params)
-    video = None
-    status = dl / "status" / f"{args.youtube_id}.json"
-    if status.exists():
-        rec = read_json(status)
-        if rec.get("status") == "ok":
-            video = dl / rec["file"]
-    records = align_video_gifs(video, gifs)
+    records = align_video_gifs(layout.source_video(params, args.youtube_id), gifs)
     write_json(layout.ALIGN_DIR / "status" / f"{args.youtube_id}.json", records)
     print(f"{args.youtube_id}: {sum(r['aligned'] for r in records)}/{len(records)} aligned",
           file=sys.stderr)
@@ -372,16 +365,6 @@ def cmd_align_report(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 # Shots, segments and features: one job per source video (the videos that have GIFs)
 # ---------------------------------------------------------------------------------------------
-def _source_video(params: dict[str, Any], youtube_id: str) -> Path | None:
-    """The downloaded source video of ``youtube_id``, or None when its download failed."""
-    status = layout.download_dir(params) / "status" / f"{youtube_id}.json"
-    if status.exists():
-        rec = read_json(status)
-        if rec.get("status") == "ok":
-            return layout.download_dir(params) / rec["file"]
-    return None
-
-
 def _sources_info(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
     """Title and category per video where the corpus has them (the sample does)."""
     path = layout.SAMPLE_DIR / "sources.json"
@@ -395,32 +378,38 @@ def cmd_shots_video(args: argparse.Namespace) -> int:
 
     params = _params(args)
     out = layout.shots_dir(params) / f"{args.youtube_id}.npz"
-    result = save_shots(_source_video(params, args.youtube_id), out, params["shots"])
+    result = save_shots(layout.source_video(params, args.youtube_id), out, params["shots"])
     print(f"{args.youtube_id}: {result}", file=sys.stderr)
     return 0
 
 
 def cmd_shots_report(args: argparse.Namespace) -> int:
-    from .shots import shots_report
+    from .shots import load_shots, shots_report
 
     params = _params(args)
-    from .shots import load_shots
-
-    shots_dir = layout.shots_dir(params)
-    summary = shots_report(shots_dir, params["shots"],
-                           sources=list(_sources_info(params).values()))
-    rows = []
-    for path in sorted(shots_dir.glob("*.npz")):
-        found = load_shots(path, "transnet")
-        rows.append([path.stem, found["n_frames"], round(found["fps"], 4),
-                     len(found["cuts"]["transnet"]), len(found["cuts"]["scenedetect"]),
-                     found["error"]])
+    videos = {path.stem: load_shots(path, "transnet")
+              for path in sorted(layout.shots_dir(params).glob("*.npz"))}
+    summary = shots_report(videos, params["shots"], sources=list(_sources_info(params).values()))
+    rows = [[yid, f["n_frames"], round(f["fps"], 4), len(f["cuts"]["transnet"]),
+             len(f["cuts"]["scenedetect"]), f["error"]] for yid, f in videos.items()]
     # The stage's index (and what keeps its output directory there for an empty corpus).
     write_text(layout.SHOTS_ROOT / "index.csv", csv_text(
         ["youtube_id", "frames", "fps", "transnet_cuts", "scenedetect_cuts", "error"], rows))
     write_json(args.metrics, summary)
     print(json.dumps({d: summary[d]["all"]["f1"] for d in ("transnet", "scenedetect")}))
     return 0
+
+
+def _per_video_report(files: Any, root: Path, summarize: Any, metrics: str) -> dict[str, Any]:
+    """A fan-out stage's report: ``summarize`` of its per-video files into ``metrics``, and
+    ``root/index.csv`` listing them (which also keeps the stage's output directory in
+    existence for an empty corpus)."""
+    files = sorted(files)
+    summary = summarize(files)
+    write_text(root / "index.csv",
+               csv_text(["youtube_id", "file"], [[f.stem, str(f)] for f in files]))
+    write_json(metrics, summary)
+    return summary
 
 
 def cmd_segments_video(args: argparse.Namespace) -> int:
@@ -439,11 +428,8 @@ def cmd_segments_report(args: argparse.Namespace) -> int:
     from .segments import summarize
 
     params = _params(args)
-    tables = sorted(layout.segments_dir(params).glob("*.csv"))
-    summary = summarize(tables)
-    write_text(layout.SEGMENTS_ROOT / "index.csv",
-               csv_text(["youtube_id", "table"], [[t.stem, str(t)] for t in tables]))
-    write_json(args.metrics, summary)
+    summary = _per_video_report(layout.segments_dir(params).glob("*.csv"),
+                                layout.SEGMENTS_ROOT, summarize, args.metrics)
     print(json.dumps(summary))
     return 0
 
@@ -453,7 +439,7 @@ def cmd_features_video(args: argparse.Namespace) -> int:
 
     params = _params(args)
     info = _sources_info(params).get(args.youtube_id, {})
-    features_video(_source_video(params, args.youtube_id),
+    features_video(layout.source_video(params, args.youtube_id),
                    layout.segments_dir(params) / f"{args.youtube_id}.csv",
                    layout.shots_dir(params) / f"{args.youtube_id}.npz",
                    layout.features_dir(params) / f"{args.youtube_id}.npz", params["features"],
@@ -465,11 +451,8 @@ def cmd_features_report(args: argparse.Namespace) -> int:
     from .features import summarize
 
     params = _params(args)
-    files = sorted(layout.features_dir(params).glob("*.npz"))
-    summary = summarize(files)
-    write_text(layout.FEATURES_ROOT / "index.csv",
-               csv_text(["youtube_id", "file"], [[f.stem, str(f)] for f in files]))
-    write_json(args.metrics, summary)
+    summary = _per_video_report(layout.features_dir(params).glob("*.npz"),
+                                layout.FEATURES_ROOT, summarize, args.metrics)
     print(json.dumps(summary.get("seconds_per_video_minute", {})))
     return 0
 

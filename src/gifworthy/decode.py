@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Any, Iterator
 
 import numpy as np
 
@@ -41,15 +41,17 @@ class Stream:
 
 
 @contextmanager
-def decode_streams(path: str | os.PathLike[str], streams: dict[str, Stream]
-                   ) -> Iterator[tuple[dict[str, np.ndarray], dict[str, float]]]:
+def decode_streams(path: str | os.PathLike[str], streams: dict[str, Stream],
+                   info: dict[str, Any] | None = None
+                   ) -> Iterator[tuple[dict[str, np.ndarray], dict[str, Any]]]:
     """Decode ``path`` once; yield ({name: frames array}, video info) while the raw files
-    exist. Arrays are (frames, height, width[, 3]) uint8 memory maps.
+    exist. Arrays are (frames, height, width[, 3]) uint8 memory maps. ``info`` is the
+    file's :func:`media.probe` when the caller has it already.
 
     Raises :class:`MediaError` naming the file when ffmpeg cannot decode it.
     """
     path = Path(path).absolute()
-    info = probe(path)
+    info = info or probe(path)
     names = list(streams)
     if not names:
         yield {}, info

@@ -226,12 +226,13 @@ def extract_features(video: str, segments: list[dict[str, Any]], params: dict[st
     if "c3d" in names_wanted:
         load_c3d(params.get("c3d_weights"))  # fail before decoding anything
     info = probe(video)
+    needs = _streams(params, info["width"], info["height"])
     specs: dict[str, Stream] = {}
     for name in names_wanted:
-        specs.update(_streams(params, info["width"], info["height"])[name])
+        specs.update(needs[name])
     seconds: dict[str, float] = {}
     t0 = time.perf_counter()
-    with decode_streams(video, specs) as (streams, info):
+    with decode_streams(video, specs, info) as (streams, info):
         seconds["decode"] = round(time.perf_counter() - t0, 3)
         fps = float(info["fps"]) or 25.0
         n_frames = len(streams["small"]) if "small" in streams else int(round(info["duration"] * fps))

@@ -61,3 +61,12 @@ def features_dir(params: dict[str, Any]) -> Path:
     if "c3d" in p["extractors"] and p.get("c3d_weights"):
         name += "_" + Path(p["c3d_weights"]).stem
     return FEATURES_ROOT / segments_dir(params).name / name
+
+
+def source_video(params: dict[str, Any], youtube_id: str) -> Path | None:
+    """The downloaded full video of ``youtube_id``, or None when its download is missing or
+    failed."""
+    status = download.status_path(download_dir(params), youtube_id)
+    if not status.exists():
+        return None
+    return gifify.source_of_video(status, download_dir(params))[0]

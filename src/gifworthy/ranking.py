@@ -41,11 +41,12 @@ class Video:
     n_frames: int
     split: str
     names: list[str]
+    fps: float = 25.0             # decoded frames a second (segment frames -> seconds)
 
 
 def load_videos(features_files: list[Path], alignments: dict[str, list[dict[str, Any]]],
-                n_frames: dict[str, int], splits: dict[str, str], views: dict[str, float]
-                ) -> list[Video]:
+                n_frames: dict[str, int], splits: dict[str, str], views: dict[str, float],
+                fps: dict[str, float] | None = None) -> list[Video]:
     """Videos with features and at least one aligned GIF. ``views`` per gif_id gives the
     popularity, normalised over the corpus as log-views scaled to [0, 1]."""
     from .features import load_video_features
@@ -66,7 +67,8 @@ def load_videos(features_files: list[Path], alignments: dict[str, list[dict[str,
         videos.append(Video(yid, f["matrix"].astype(np.float64), seg["start_frame"].astype(int),
                             seg["end_frame"].astype(int), seg["label"].astype(int), pop, gifs,
                             int(n_frames.get(yid, int(seg["end_frame"].max()))),
-                            splits.get(yid, "train"), f["names"]))
+                            splits.get(yid, "train"), f["names"],
+                            (fps or {}).get(yid) or 25.0))
     return videos
 
 
@@ -367,8 +369,9 @@ def corpus_videos(params: dict[str, Any]) -> list[Video]:
 
     files = sorted(layout.features_dir(params).glob("*.npz"))
     alignments = {p.stem: read_json(p) for p in (layout.ALIGN_DIR / "status").glob("*.json")}
-    n_frames = {p.stem: load_shots(p, "transnet")["n_frames"]
-                for p in layout.shots_dir(params).glob("*.npz")}
+    shots = {p.stem: load_shots(p, "transnet") for p in layout.shots_dir(params).glob("*.npz")}
+    n_frames = {k: v["n_frames"] for k, v in shots.items()}
+    fps = {k: v["fps"] for k, v in shots.items()}
     splits, views = {}, {}
     if layout.DOWNLOADS_CSV.exists():
         with open(layout.DOWNLOADS_CSV, newline="", encoding="utf-8") as fh:
@@ -376,7 +379,7 @@ def corpus_videos(params: dict[str, Any]) -> list[Video]:
     if layout.GIFS_CSV.exists():
         with open(layout.GIFS_CSV, newline="", encoding="utf-8") as fh:
             views = {r["gif_id"]: float(r["views"] or 0) for r in csv.DictReader(fh)}
-    return load_videos(files, alignments, n_frames, splits, views)
+    return load_videos(files, alignments, n_frames, splits, views, fps)
 
 
 def train_all(videos: list[Video], params: dict[str, Any], out_dir: Path, *,
@@ -405,7 +408,9 @@ def train_all(videos: list[Video], params: dict[str, Any], out_dir: Path, *,
         if i == 0 and live_dir is not None:
             from dvclive import Live
 
-            live = Live(str(live_dir), save_dvc_exp=False, report=None)
+            # dvcyaml=None: the project's dvc.yaml declares these plots itself; by default
+            # DVCLive would rewrite dvc.yaml (adding every directory it ever logged to).
+            live = Live(str(live_dir), save_dvc_exp=False, report=None, dvcyaml=None)
 
             def log(model: int, epoch: int, values: dict[str, float]) -> None:
                 # The ensemble's nets train one after another: each curve is indexed by
@@ -465,15 +470,11 @@ def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
     return result, rows
 
 
-def _top_segments(starts: np.ndarray, ends: np.ndarray, scores: np.ndarray, k: int
-                  ) -> list[int]:
-    return [int(i) for i in np.argsort(-scores, kind="stable")[:k]]
-
-
 def write_ranked(videos: list[Video], params: dict[str, Any], models_dir: Path, out_dir: Path
                  ) -> dict[str, list[dict[str, Any]]]:
     """The first seed's RankNet top-k segments of every test video, made into GIFs (the
     explorer shows them beside the ground truth), and ``ranked.json`` describing them."""
+    from . import layout
     from .fsutil import write_json
     from .gifify import gifify
 
@@ -486,17 +487,15 @@ def write_ranked(videos: list[Video], params: dict[str, Any], models_dir: Path, 
         write_json(out_dir / "ranked.json", ranked)
         return ranked
     ens = RankNetEnsemble.load(models_dir / "ranknet" / f"seed{rk['seeds'][0]}")
-    sources = _download_paths(params)
     g = params["gifify"]
     for v in test:
         scores = ens.score(v.features)
+        src = layout.source_video(params, v.youtube_id)
         rows = []
-        for rank, i in enumerate(_top_segments(v.starts, v.ends, scores, rk["top_k"]), 1):
-            video_fps = _fps_of(params, v.youtube_id)
-            start, end = v.starts[i] / video_fps, v.ends[i] / video_fps
+        for rank, i in enumerate(np.argsort(-scores, kind="stable")[:rk["top_k"]], 1):
+            start, end = v.starts[i] / v.fps, v.ends[i] / v.fps
             hit = any(min(v.ends[i], b) > max(v.starts[i], a) for a, b in v.gifs)
             name = f"gifs/{v.youtube_id}/rank{rank}.gif"
-            src = sources.get(v.youtube_id)
             if src is not None:
                 gifify(src, out_dir / name, start=start, end=end, sample_fps=g["sample_fps"],
                        play_fps=g["play_fps"], width=g["width"], colors=g["colors"],
@@ -507,27 +506,6 @@ def write_ranked(videos: list[Video], params: dict[str, Any], models_dir: Path, 
         ranked[v.youtube_id] = rows
     write_json(out_dir / "ranked.json", ranked)
     return ranked
-
-
-def _download_paths(params: dict[str, Any]) -> dict[str, Path]:
-    from . import layout
-    from .fsutil import read_json
-
-    out = {}
-    status_dir = layout.download_dir(params) / "status"
-    for path in status_dir.glob("*.json") if status_dir.exists() else []:
-        rec = read_json(path)
-        if rec.get("status") == "ok" and rec.get("youtube_id") and not rec.get("segment"):
-            out.setdefault(rec["youtube_id"], layout.download_dir(params) / rec["file"])
-    return out
-
-
-def _fps_of(params: dict[str, Any], youtube_id: str) -> float:
-    from . import layout
-    from .shots import load_shots
-
-    path = layout.shots_dir(params) / f"{youtube_id}.npz"
-    return (load_shots(path, "transnet")["fps"] if path.exists() else 0.0) or 25.0
 
 
 def ablation_run(videos: list[Video], params: dict[str, Any], loss: str, noise: float

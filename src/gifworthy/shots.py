@@ -292,10 +292,11 @@ def _micro(scores: list[dict[str, Any]]) -> dict[str, Any]:
             "precision": round(precision, 4), "recall": round(recall, 4), "f1": round(f1, 4)}
 
 
-def shots_report(shots_dir: Path, params: dict[str, Any],
+def shots_report(videos: dict[str, dict[str, Any]], params: dict[str, Any],
                  sources: list[dict[str, Any]]) -> dict[str, Any]:
     """Precision, recall and F1 of cuts for both detectors: on real clips concatenated at
-    known frames, and on the sample corpus's synthetic videos (known shot starts)."""
+    known frames, and on the sample corpus's synthetic videos (known shot starts).
+    ``videos`` are the stage's shots files, loaded (:func:`load_shots`), by YouTube id."""
     import tempfile
 
     from .sample import package_file
@@ -305,18 +306,14 @@ def shots_report(shots_dir: Path, params: dict[str, Any],
         d: {"synthetic": [], "real": []} for d in DETECTORS}
     timing = dict.fromkeys(_TIMED, 0.0)
     minutes = 0.0
-    for path in sorted(shots_dir.glob("*.npz")):
-        found = load_shots(path, "transnet")
+    for found in videos.values():
         if not found["error"]:
             minutes += found["n_frames"] / (found["fps"] or 25.0) / 60.0
             for k, v in found["seconds"].items():
                 timing[k] += v
     for src in sources:
-        path = shots_dir / f"{src['youtube_id']}.npz"
-        if not src.get("shots") or not path.exists():
-            continue
-        found = load_shots(path, "transnet")
-        if found["error"]:
+        found = videos.get(src["youtube_id"])
+        if not src.get("shots") or found is None or found["error"]:
             continue
         truth = [int(round(s["start"] * float(src["fps"]))) for s in src["shots"][1:]]
         for d in DETECTORS:
