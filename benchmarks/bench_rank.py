@@ -19,6 +19,7 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_download import source_video  # noqa: E402
+from gifworthy import layout  # noqa: E402
 from gifworthy.config import load_params  # noqa: E402
 from gifworthy.ranking import rank_video  # noqa: E402
 
@@ -37,7 +38,7 @@ def main() -> None:
     decode = time.perf_counter() - t0
     with tempfile.TemporaryDirectory() as tmp:
         t0 = time.perf_counter()
-        result = rank_video(video, params, Path("models"), Path(tmp), args.top)
+        result = rank_video(video, params, layout.MODELS_DIR, Path(tmp), args.top)
         total = time.perf_counter() - t0
     print(f"rank on a {args.minutes:g}-minute 640x360 video: {total:.1f} s "
           f"({total / decode:.0f}x an ffmpeg-only decode of {decode:.2f} s); "

@@ -53,6 +53,9 @@ def small_params(**overrides: object) -> str:
     params["ranknet"].update(epochs=5, models=1)
     params["lightgbm"].update(rounds=30)
     params["ablation"].update(losses=["l1", "adaptive_huber"], noise_levels=[0.0])
+    params["screentime"].update(epochs=10, augment_copies=1)
+    params["screentime"]["sample"].update(labelled_videos=3, labelled_seconds=8,
+                                          heldout_videos=1, heldout_seconds=8, empty_seconds=4)
     for key, value in overrides.items():
         section, _, name = key.partition(".")
         params[section][name] = value

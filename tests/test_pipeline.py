@@ -83,6 +83,25 @@ def test_second_repro_is_a_fast_noop(repo):
     assert "Running stage" not in proc.stdout
 
 
+def test_loss_experiment_retrains_only_and_metrics_diff_shows_it(repo):
+    proc = run(["dvc", "exp", "run", "-S", "ranknet.loss=l2", "-n", "l2-loss"], repo)
+    for stage in ("train", "evaluate"):
+        assert f"Running stage '{stage}'" in proc.stdout
+    # The ablation sets the loss itself; nothing before training depends on it.
+    for stage in ("download", "shots", "segments", "features", "ablation@"):
+        assert f"Running stage '{stage}" not in proc.stdout
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", "--json"], repo).stdout)
+    changed = diff["metrics/eval.json"]
+    assert "ranknet.mAP" in changed and changed["ranknet.mAP"]["old"] != changed[
+        "ranknet.mAP"]["new"]
+    # LightGBM is retrained in the same stage, deterministically: its metrics do not move.
+    assert not [k for k in changed if k.startswith("lightgbm.")]
+    shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
+    names = [r.get("name") for b in shown for e in b.get("experiments") or []
+             for r in e.get("revs") or []]
+    assert "l2-loss" in names
+
+
 def test_gif_param_change_never_redownloads_or_retrims(repo):
     before = {k: r["finished_at"] for k, r in status_records(repo).items()}
     proc = run(["dvc", "exp", "run", "-S", "gifify.width=120"], repo)

