@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system run test test-slow bench lock clean
+.PHONY: setup system system-cluster run test test-slow bench lock clean
 
 setup: system $(STAMP)
 
@@ -41,8 +41,19 @@ run: setup
 test: setup
 	pytest -q
 
-test-slow: setup
+# The slow end-to-end tests also start a real sshd and a single-node Slurm on localhost.
+test-slow: setup system-cluster
 	pytest -q -m slow
+
+system-cluster:
+	@missing=""; \
+	command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
+	command -v slurmctld >/dev/null || [ -x /usr/sbin/slurmctld ] || missing="$$missing slurm-wlm"; \
+	command -v munged >/dev/null || [ -x /usr/sbin/munged ] || missing="$$missing munge"; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
 
 bench: setup
 	python benchmarks/bench_download.py

@@ -15,3 +15,6 @@ include: "rules/align.smk"
 include: "rules/shots.smk"
 include: "rules/segments.smk"
 include: "rules/features.smk"
+
+# Reports only gather small per-file results: on a cluster they run where Snakemake runs.
+localrules: download_report, trim_report, gifify_report, align_report, shots_report, segments_report, features_report
