@@ -34,9 +34,17 @@ def test_default_pipeline_end_to_end(tmp_path):
     evaluation = json.loads((repo / "metrics/eval.json").read_text())
     for method in ("ranknet", "lightgbm", "heuristic", "random"):
         assert 0 < evaluation[method]["mAP"] <= 1 and 0 <= evaluation[method]["nMSD"] <= 1
-    assert evaluation["ranknet"]["mAP"] > evaluation["random"]["mAP"]
+    # Both learned rankers clearly beat random scores and the single-feature heuristic.
+    for method in ("ranknet", "lightgbm"):
+        assert evaluation[method]["mAP"] >= evaluation["random"]["mAP"] + 0.08
+        assert evaluation[method]["mAP"] >= evaluation["heuristic"]["mAP"] + 0.04
+    screentime = json.loads((repo / "metrics/screentime.json").read_text())
+    assert screentime["heldout_accuracy"] >= 0.6
+    empty = screentime["videos"]["empty"]["per_class"]
+    assert all(empty[c]["predicted_seconds"] == 0 for c in ("tom", "jerry", "spike"))
     ablation = json.loads((repo / "metrics/ablation.json").read_text())
     assert set(ablation["table"]) == {"l1", "l2", "huber", "adaptive_huber"}
     run(["dvc", "plots", "show", "-o", str(tmp_path / "plots")], repo)
     assert (tmp_path / "plots/index.html").stat().st_size > 1000
+    assert list((tmp_path / "plots/static").glob("*timeline.png"))
     print(f"default sample pipeline: {elapsed:.0f} s, {download['bytes'] / 1e6:.1f} MB")
