@@ -13,15 +13,21 @@ export PATH := $(BIN):$(PATH)
 
 setup: system $(STAMP)
 
-# Debian packages: ffmpeg for every stage, chromium for the explorer's browser tests.
-system:
+# Debian packages, installed when their command is missing: $(call apt_missing,cmd:pkg ...).
+define apt_missing
 	@missing=""; \
-	command -v ffmpeg >/dev/null && command -v ffprobe >/dev/null || missing="$$missing ffmpeg"; \
-	command -v chromium >/dev/null || missing="$$missing chromium"; \
+	for need in $(1); do \
+	  command -v $${need%%:*} >/dev/null || [ -x /usr/sbin/$${need%%:*} ] || missing="$$missing $${need#*:}"; \
+	done; \
 	if [ -n "$$missing" ]; then \
 	  echo "installing Debian packages:$$missing"; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
 	fi
+endef
+
+# ffmpeg for every stage, chromium for the explorer's browser tests.
+system:
+	$(call apt_missing,ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium)
 
 $(STAMP): requirements.lock pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -46,14 +52,7 @@ test-slow: setup system-cluster
 	pytest -q -m slow
 
 system-cluster:
-	@missing=""; \
-	command -v sshd >/dev/null || [ -x /usr/sbin/sshd ] || missing="$$missing openssh-server"; \
-	command -v slurmctld >/dev/null || [ -x /usr/sbin/slurmctld ] || missing="$$missing slurm-wlm"; \
-	command -v munged >/dev/null || [ -x /usr/sbin/munged ] || missing="$$missing munge"; \
-	if [ -n "$$missing" ]; then \
-	  echo "installing Debian packages:$$missing"; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
-	fi
+	$(call apt_missing,sshd:openssh-server slurmctld:slurm-wlm munged:munge)
 
 bench: setup
 	python benchmarks/bench_download.py

@@ -28,3 +28,25 @@ def test_failed_write_leaves_target_untouched_and_no_temporary(tmp_path):
             raise RuntimeError("killed")
     assert target.read_text() == "old"
     assert [p.name for p in tmp_path.iterdir()] == ["out.json"]
+
+
+def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path):
+    from gifworthy.fsutil import atomic_dir
+
+    target = tmp_path / "frames"
+    with atomic_dir(target) as tmp:
+        (tmp / "a.jpg").write_text("1")
+    assert [p.name for p in target.iterdir()] == ["a.jpg"]
+    assert stat.S_IMODE(target.stat().st_mode) == 0o777 & ~_umask()
+    with pytest.raises(RuntimeError):
+        with atomic_dir(target) as tmp:
+            (tmp / "b.jpg").write_text("half")
+            raise RuntimeError("killed")
+    assert [p.name for p in target.iterdir()] == ["a.jpg"]
+    assert [p.name for p in tmp_path.iterdir()] == ["frames"]
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask

@@ -14,7 +14,34 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-__all__ = ["atomic_path", "csv_text", "read_json", "remove_other_variants", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "csv_text", "read_json", "remove_other_variants", "write_json", "write_text"]
+
+
+def _usual_mode(path: Path, full: int) -> None:
+    """mkstemp/mkdtemp create 0600/0700; a finished file or folder gets the mode the umask
+    gives, so a team sharing the DVC cache or the data folder (cache.shared group) can read
+    it."""
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(path, full & ~umask)
+
+
+@contextlib.contextmanager
+def atomic_dir(target: str | os.PathLike[str]) -> Iterator[Path]:
+    """Like :func:`atomic_path` for a folder: yield an empty ``.tmp-`` folder beside
+    ``target``; on success it replaces ``target`` (and whatever was there), on error it is
+    removed and ``target`` is untouched."""
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{target.name}-", dir=target.parent))
+    try:
+        yield tmp
+        _usual_mode(tmp, 0o777)
+        if target.exists():
+            shutil.rmtree(target)
+        os.replace(tmp, target)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
 
 
 @contextlib.contextmanager
@@ -32,11 +59,7 @@ def atomic_path(target: str | os.PathLike[str], *, suffix: str | None = None) ->
     )
     os.close(fd)
     tmp_path = Path(tmp)
-    # mkstemp creates 0600; a finished file gets the usual umask mode, so a team sharing
-    # the DVC cache or the data folder (cache.shared group) can read it.
-    umask = os.umask(0)
-    os.umask(umask)
-    os.chmod(tmp_path, 0o666 & ~umask)
+    _usual_mode(tmp_path, 0o666)
     try:
         yield tmp_path
         os.replace(tmp_path, target)

@@ -25,20 +25,18 @@ import csv
 import dataclasses
 import os
 import re
-import shutil
 import subprocess
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from .fsutil import atomic_path, csv_text, write_json, write_text
+from .fsutil import atomic_dir, atomic_path, csv_text, write_json, write_text
 from .media import MediaError, probe
 
 __all__ = ["NONE", "LabelError", "LabelledFrame", "read_labels", "extract_frames",
            "video_frames", "load_frame", "augment", "smooth", "train_model", "save_model",
-           "load_model", "predict_probs", "timeline", "screen_seconds", "run_video",
+           "load_model", "predict_probs", "screen_seconds", "run_video",
            "accuracy", "timeline_png", "read_truth", "evaluate_video", "fit",
            "iter_videos"]
 
@@ -175,11 +173,9 @@ def extract_frames(video: str | os.PathLike[str], out_dir: str | os.PathLike[str
                    fps: float = 1.0, max_width: int = 640) -> Path:
     """One JPEG a second (``fps``) of ``video`` in ``out_dir/<video stem>/000000.jpg`` ... for
     labelling. The folder appears complete or not at all (written beside it, then renamed)."""
-    video, out_dir = Path(video), Path(out_dir)
-    target = out_dir / video.stem
-    out_dir.mkdir(parents=True, exist_ok=True)
-    tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{video.stem}-", dir=out_dir))
-    try:
+    video = Path(video)
+    target = Path(out_dir) / video.stem
+    with atomic_dir(target) as tmp:
         cmd = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-i", str(video), "-an",
                "-vf", f"{_sampling(fps)},scale='min({max_width},iw)':-2:flags=area",
                "-q:v", "2", "-start_number", "0", str(tmp / "%06d.jpg")]
@@ -187,14 +183,6 @@ def extract_frames(video: str | os.PathLike[str], out_dir: str | os.PathLike[str
         if proc.returncode != 0:
             last = proc.stderr.strip().splitlines()
             raise MediaError(f"{video}: {last[-1] if last else 'cannot decode'}")
-        umask = os.umask(0)
-        os.umask(umask)
-        os.chmod(tmp, 0o777 & ~umask)  # mkdtemp makes 0700
-        if target.exists():
-            shutil.rmtree(target)
-        os.replace(tmp, target)
-    finally:
-        shutil.rmtree(tmp, ignore_errors=True)
     return target
 
 
@@ -367,11 +355,6 @@ def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
 # ---------------------------------------------------------------------------------------------
 # Prediction and scoring
 # ---------------------------------------------------------------------------------------------
-def timeline(model: dict[str, Any], probs: np.ndarray) -> np.ndarray:
-    """On-screen booleans (T, C) after smoothing and thresholding."""
-    return smooth(probs, model["smooth_seconds"]) >= np.asarray(model["thresholds"])
-
-
 def screen_seconds(on_screen: np.ndarray, classes: Sequence[str], fps: float
                    ) -> dict[str, float]:
     """Seconds on screen per class, plus ``none`` (no character at all)."""
@@ -405,7 +388,8 @@ def run_video(video: str | os.PathLike[str], model: dict[str, Any], out_dir: str
               for frames in video_frames(video, model["fps"])]
     probs = np.concatenate(chunks) if chunks else np.zeros((0, len(classes)), np.float32)
     duration = float(info.get("duration") or len(probs) / model["fps"])
-    on = timeline(model, probs)
+    smoothed = smooth(probs, model["smooth_seconds"])
+    on = smoothed >= np.asarray(model["thresholds"])
     seconds = screen_seconds(on, classes, model["fps"])
     summary = {"video": str(video), "duration_seconds": round(duration, 3),
                "frames": int(len(probs)), "fps": model["fps"], "classes": classes,
@@ -415,7 +399,6 @@ def run_video(video: str | os.PathLike[str], model: dict[str, Any], out_dir: str
     write_text(out_dir / "seconds.csv", csv_text(
         ["class", "seconds", "share"],
         [[c, round(seconds[c], 3), round(seconds[c] / total, 4)] for c in classes + [NONE]]))
-    smoothed = smooth(probs, model["smooth_seconds"])
     rows = [[round(i / model["fps"], 3), label] + [int(v) for v in on[i]]
             + [round(float(v), 4) for v in smoothed[i]]
             for i, label in enumerate(label_sets(on, classes))]
@@ -430,6 +413,12 @@ def run_video(video: str | os.PathLike[str], model: dict[str, Any], out_dir: str
 
 _PALETTE = [(31, 119, 180), (255, 127, 14), (44, 160, 44), (214, 39, 40), (148, 103, 189),
             (140, 86, 75), (227, 119, 194), (127, 127, 127), (188, 189, 34), (23, 190, 207)]
+
+
+def _spans(on: np.ndarray) -> list[tuple[int, int]]:
+    """[start, end) index pairs of the True runs of a 1-d boolean array."""
+    edges = np.flatnonzero(np.diff(np.concatenate([[0], on.astype(int), [0]])))
+    return list(zip(edges[::2], edges[1::2]))
 
 
 def timeline_png(on_screen: np.ndarray, classes: Sequence[str], fps: float,
@@ -459,16 +448,14 @@ def timeline_png(on_screen: np.ndarray, classes: Sequence[str], fps: float,
         total = on_screen[:, r].sum() / fps if n else 0
         draw.text((pad, y0 + 10), f"{name} {total:.0f}s", fill="black", font=font)
         draw.rectangle([label_w, y0 + 4, label_w + plot_w, y0 + row_h - 6], fill=(242, 242, 242))
-        runs = np.flatnonzero(np.diff(np.concatenate([[0], on_screen[:, r].astype(int), [0]])))
-        for a, b in zip(runs[::2], runs[1::2]):
+        for a, b in _spans(on_screen[:, r]):
             draw.rectangle([x_of(a), y0 + 4, x_of(b), y0 + row_h - 6], fill=colour)
         if probs is not None and n:
             pts = [(x_of(i + 0.5), y0 + row_h - 6 - (row_h - 10) * float(probs[i, r]))
                    for i in range(n)]
             draw.line(pts, fill=(40, 40, 40), width=1)
         if truth is not None:
-            runs = np.flatnonzero(np.diff(np.concatenate([[0], truth[:, r].astype(int), [0]])))
-            for a, b in zip(runs[::2], runs[1::2]):
+            for a, b in _spans(truth[:, r]):
                 draw.rectangle([x_of(a), y0 + row_h - 4, x_of(b), y0 + row_h - 2], fill="black")
     axis_y = top + row_h * max(1, len(classes)) + 4
     step = next(s for s in (1, 5, 10, 30, 60, 300, 600, 1800, 3600, 10 ** 9)
@@ -534,7 +521,7 @@ def tune_thresholds(probs: np.ndarray, truth: np.ndarray, frames: Sequence[Label
 
 def fit(frames: Sequence[LabelledFrame], classes: Sequence[str], p: dict[str, Any], seed: int,
         embed: Any = None, log: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Validate by video (leave-one-video-out, at most ``p['folds']`` folds), tune per-class
+    """Validate by video (``p['folds']`` folds of whole videos, one per video when fewer), tune per-class
     thresholds on those out-of-fold predictions (``p['threshold']`` = ``auto``), then train
     the final model on every labelled frame. Returns (model, report).
 

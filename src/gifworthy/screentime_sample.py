@@ -283,10 +283,12 @@ def build_screentime_sample(p: dict[str, Any], seed: int, out_dir: str | os.Path
     out_dir = Path(out_dir)
     footage = _Footage(p["width"], p["height"], p["fps"])
     plans, labels, truth = [], [], []
+    truths: dict[str, list[set[str]]] = {}
     for i, (name, group, seconds, characters) in enumerate(_videos(p)):
         plan = plan_video(name, group, seconds, characters, seed * 1000 + i)
         render_video(plan, out_dir / group / f"{name}.mp4", footage)
-        for s, chars in enumerate(truth_seconds(plan)):
+        truths[name] = truth_seconds(plan)
+        for s, chars in enumerate(truths[name]):
             names = ";".join(sorted(chars)) or "none"
             truth.append([name, s, names])
             if group == "labelled":
@@ -297,7 +299,7 @@ def build_screentime_sample(p: dict[str, Any], seed: int, out_dir: str | os.Path
     summary = {"videos": {pl["name"]: {"group": pl["group"], "seconds": pl["seconds"],
                                        "scenes": len(pl["scenes"]),
                                        "on_screen_seconds": {
-                                           c: sum(c in s for s in truth_seconds(pl))
+                                           c: sum(c in s for s in truths[pl["name"]])
                                            for c in CHARACTERS}}
                           for pl in plans},
                "labelled_frames": len(labels), "classes": list(CHARACTERS)}
