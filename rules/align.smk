@@ -1,25 +1,19 @@
-# Align GIFs to their source videos, one job per video so each video is decoded once.
-import json as _json
-
-if config["corpus"]["source"] == "sample" and os.path.exists("data/sample/gifs.json"):
-    with open("data/sample/gifs.json", encoding="utf-8") as _fh:
-        ALIGN_VIDEOS = sorted({g["youtube_id"] for g in _json.load(_fh)} & set(ITEMS))
-else:
-    ALIGN_VIDEOS = sorted({row["youtube_id"] for row in V2G.values()})
-
+# Align GIFs to their source videos, one job per video so each video is decoded once. Like
+# every fan-out stage after download, the job also writes `<output>.key` (see common.smk).
 
 rule align_video:
     input:
         ancient(DOWNLOAD_DIR + "/status/{youtube_id}.json"),
     output:
         "data/align/status/{youtube_id}.json",
+        "data/align/status/{youtube_id}.json.key",
     shell:
         "gifworthy align-video --youtube-id {wildcards.youtube_id}"
 
 
 rule align_report:
     input:
-        expand("data/align/status/{youtube_id}.json", youtube_id=ALIGN_VIDEOS),
+        expand("data/align/status/{youtube_id}.json", youtube_id=VIDEOS),
     output:
         "data/align/alignments.csv",
         "metrics/align.json",

@@ -1,7 +1,7 @@
 # Shared names for all rules: the manifest's items and the params-dependent directories.
 import os
 
-from gifworthy import layout
+from gifworthy import fanout, layout
 from gifworthy.manifest import read_downloads, read_gif_rows
 
 ITEMS = (
@@ -12,6 +12,10 @@ ITEMS = (
 CLIP_IDS = sorted(i for i, item in ITEMS.items() if item.is_segment)
 DOWNLOAD_DIR = str(layout.download_dir(config))
 CLIPS_DIR = str(layout.clips_dir(config))
+# Videos with GIFs: the ones align, shots, segments and features cover (one job each). Their
+# outputs persist between runs; `gifworthy <stage>-prepare` deletes the stale ones first, and
+# every job also writes `<output>.key`, the fingerprint that prepare checks.
+VIDEOS = fanout.videos(config)
 
 wildcard_constraints:
     item=r"[A-Za-z0-9_-]+",

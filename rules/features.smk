@@ -8,6 +8,7 @@ rule features_video:
         shots=ancient(SHOTS_DIR + "/{youtube_id}.npz"),
     output:
         FEATURES_DIR + "/{youtube_id}.npz",
+        FEATURES_DIR + "/{youtube_id}.npz.key",
     threads: 2  # the image model uses both cores
     shell:
         "gifworthy features-video --youtube-id {wildcards.youtube_id}"
@@ -15,7 +16,7 @@ rule features_video:
 
 rule features_report:
     input:
-        expand(FEATURES_DIR + "/{youtube_id}.npz", youtube_id=ALIGN_VIDEOS),
+        expand(FEATURES_DIR + "/{youtube_id}.npz", youtube_id=VIDEOS),
     output:
         "metrics/features.json",
     shell:

@@ -8,13 +8,14 @@ rule segments_video:
         align=ancient("data/align/status/{youtube_id}.json"),
     output:
         SEGMENTS_DIR + "/{youtube_id}.csv",
+        SEGMENTS_DIR + "/{youtube_id}.csv.key",
     shell:
         "gifworthy segments-video --youtube-id {wildcards.youtube_id}"
 
 
 rule segments_report:
     input:
-        expand(SEGMENTS_DIR + "/{youtube_id}.csv", youtube_id=ALIGN_VIDEOS),
+        expand(SEGMENTS_DIR + "/{youtube_id}.csv", youtube_id=VIDEOS),
     output:
         "metrics/segments.json",
     shell:

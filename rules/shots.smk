@@ -7,6 +7,7 @@ rule shots_video:
         ancient(DOWNLOAD_DIR + "/status/{youtube_id}.json"),
     output:
         SHOTS_DIR + "/{youtube_id}.npz",
+        SHOTS_DIR + "/{youtube_id}.npz.key",
     threads: 2  # torch uses both cores: one TransNetV2 job at a time
     shell:
         "gifworthy shots-video --youtube-id {wildcards.youtube_id}"
@@ -14,7 +15,7 @@ rule shots_video:
 
 rule shots_report:
     input:
-        expand(SHOTS_DIR + "/{youtube_id}.npz", youtube_id=ALIGN_VIDEOS),
+        expand(SHOTS_DIR + "/{youtube_id}.npz", youtube_id=VIDEOS),
     output:
         "metrics/shots.json",
     threads: 2

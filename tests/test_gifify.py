@@ -12,7 +12,8 @@ import numpy as np
 import pytest
 
 from gifworthy.cli import main
-from gifworthy.gifify import GififyError, gif_info, gifify, gifify_item, variant, webp_info
+from gifworthy.gifify import (GififyError, gif_info, gifify, gifify_item, prepare, variant,
+                              webp_info)
 from gifworthy.media import probe
 from gifworthy.sample import package_file
 
@@ -100,6 +101,57 @@ def test_item_writes_every_format_and_a_record(video_30s, tmp_path):
                           skip_reason="download failed: HTTP 404")
     assert skipped["status"] == "skipped"
     assert variant(PARAMS) == "w180_s4_p16_c48_bayer5"
+
+
+def test_prepare_requeues_gifs_made_by_other_code_or_from_another_source(tmp_path):
+    root = tmp_path / "gifs"
+    current = root / variant(PARAMS)
+    for item in ("a", "b", "c"):
+        gifify_item("clips", item, None, out_dir=current, params=PARAMS, skip_reason="x",
+                    source_key=f"{item}@1", code="code-1")
+    expected = {("clips", "a"): "a@1", ("clips", "b"): "b@2", ("clips", "c"): "c@1"}
+    counts = prepare(root, current, expected, code="code-1")
+    assert counts["requeued"] == 1  # b's source changed
+    assert sorted(p.stem for p in (current / "status/clips").iterdir()) == ["a", "c"]
+    counts = prepare(root, current, expected, code="code-2")  # gifify.py changed
+    assert counts["requeued"] == 2 and not list((current / "status/clips").iterdir())
+
+
+def test_a_gif_moved_within_its_video_is_remade(video_30s, tmp_path, monkeypatch):
+    """A corpus update that keeps the video but moves a Video2GIF GIF: gifify-prepare must
+    requeue it (found by a real run: a GIF kept the times of an older sample)."""
+    import yaml
+
+    monkeypatch.chdir(tmp_path)
+    root = Path(__file__).resolve().parents[1]
+    params = yaml.safe_load((root / "params.yaml").read_text())
+    params["gifify"]["formats"] = ["gif"]
+    Path("params.yaml").write_text(yaml.safe_dump(params))
+    yid = "aaaaaaaaaaa"
+    status = Path("data/download") / "h360_exact" / "status" / f"{yid}.json"
+    status.parent.mkdir(parents=True)
+    (status.parent.parent / "videos").mkdir()
+    shutil.copy(video_30s, status.parent.parent / "videos" / f"{yid}.mp4")
+    status.write_text(json.dumps({"item_id": yid, "status": "ok", "file": f"videos/{yid}.mp4",
+                                  "finished_at": "t1"}))
+    Path("data/manifest").mkdir(parents=True)
+    Path("data/manifest/downloads.csv").write_text(
+        f"item_id,youtube_id,url,start,end,split,label,origin\n{yid},{yid},u,,,train,,m:2\n")
+
+    def gifs_csv(start: float, end: float) -> None:
+        Path("data/manifest/gifs.csv").write_text(
+            "gif_id,youtube_id,start_sec,end_sec\n" f"100001,{yid},{start},{end}\n")
+
+    gifs_csv(2.0, 4.0)
+    assert main(["gifify-v2g", str(status), "--gif-id", "100001", "--start", "2",
+                 "--end", "4"]) == 0
+    record = next(Path("data/gifs").glob("*/status/v2g/100001.json"))
+    assert json.loads(record.read_text())["status"] == "ok"
+    assert main(["gifify-prepare"]) == 0
+    assert record.exists()  # same times, same source: kept
+    gifs_csv(12.0, 14.0)
+    assert main(["gifify-prepare"]) == 0
+    assert not record.exists()  # moved: Snakemake makes it again
 
 
 def _explorer_method(src: Path, out: Path) -> None:

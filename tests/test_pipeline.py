@@ -162,19 +162,25 @@ def test_metrics_diff_on_a_fresh_clone(repo, tmp_path):
     assert "metrics/trim.json" in diff
 
 
-@pytest.mark.timeout(900)
-def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
-    repo = init_project(tmp_path / "repo")
-    proc = subprocess.Popen(["dvc", "repro"], cwd=repo, start_new_session=True,
+def kill_repro_when(repo: Path, target: list[str], ready, timeout: float) -> None:
+    """Start `dvc repro *target` and SIGKILL its whole process group (DVC, Snakemake and the
+    jobs) as soon as ``ready()`` holds, as a lost session or a killed login node would."""
+    proc = subprocess.Popen(["dvc", "repro", *target], cwd=repo, start_new_session=True,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    deadline = time.time() + 300
-    while len(status_records(repo)) < 4:
+    deadline = time.time() + timeout
+    while not ready():
         assert proc.poll() is None, "repro ended before it could be interrupted"
         assert time.time() < deadline
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
     time.sleep(0.5)
+
+
+@pytest.mark.timeout(900)
+def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
+    repo = init_project(tmp_path / "repo")
+    kill_repro_when(repo, [], lambda: len(status_records(repo)) >= 4, timeout=300)
     done = {k: r["finished_at"] for k, r in status_records(repo).items()}
     videos = repo / "data/download/h360_exact/videos"
     partial = [p.name for p in videos.iterdir() if p.name.startswith(".tmp-")]
@@ -192,6 +198,44 @@ def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
     print(f"killed with {len(done)}/{total} done and {len(partial)} partial downloads")
     assert "Data and pipelines are up to date" in run(["dvc", "repro"], repo).stdout
     assert result.returncode == 0
+
+
+@pytest.mark.slow
+@pytest.mark.timeout(1500)
+def test_killed_features_stage_resumes_with_only_the_missing_videos(tmp_path):
+    """The persisted fan-out stages after download: an interrupted `dvc repro` keeps every
+    finished video (valid fingerprint), and the rerun computes only the others."""
+    repo = init_project(tmp_path / "repo")
+    run(["dvc", "repro", "segments"], repo, timeout=1200)
+    features_root = repo / "data/features"
+
+    def finished() -> dict[str, int]:
+        return {p.name: p.stat().st_mtime_ns for p in features_root.rglob("*.npz.key")}
+
+    videos = len(list((repo / "data/segments").glob("*/*.csv")))
+    kill_repro_when(repo, ["features"], lambda: len(finished()) >= 2, timeout=600)
+    done = finished()
+    assert 2 <= len(done) < videos
+    outputs = {p.name: p.stat().st_mtime_ns for p in features_root.rglob("*.npz")}
+
+    result = run(["dvc", "repro", "features"], repo)
+    print(f"killed with {len(done)}/{videos} videos' features done")
+    assert "features-prepare: " in result.stdout
+    prepared = json.loads(result.stdout.split("features-prepare: ", 1)[1].splitlines()[0])
+    assert prepared["kept"] == len(done)
+    jobs = result.stdout.count("rule features_video:") + result.stderr.count(
+        "rule features_video:")
+    assert jobs == videos - len(done), result.stdout[-3000:]
+    after = finished()
+    assert len(after) == videos
+    assert {k: after[k] for k in done} == done, "a finished video was redone"
+    for name, mtime in outputs.items():
+        if name + ".key" in done:
+            assert (next(features_root.rglob(name))).stat().st_mtime_ns == mtime
+    assert not [p for p in features_root.rglob(".tmp-*")]
+    features = json.loads((repo / "metrics/features.json").read_text())
+    assert features["errors"] == 0 and features["videos"] == videos
+    assert "Data and pipelines are up to date" in run(["dvc", "repro", "features"], repo).stdout
 
 
 def test_empty_corpus_runs_through_every_stage(tmp_path):

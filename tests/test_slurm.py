@@ -1,6 +1,7 @@
 """The fan-out stages on a real single-node Slurm (Debian slurm-wlm + munge on localhost),
 selected by SMK_PROFILE=profiles/slurm alone, against the same stages run locally; a job
-killed on the cluster is resubmitted and the results are still identical. Slow."""
+killed on the cluster is resubmitted and the results are still identical; a job killed with
+no retries left fails the stage, and the rerun submits only that job. Slow."""
 
 from __future__ import annotations
 
@@ -110,9 +111,10 @@ def local_slurm(state: Path) -> Iterator[None]:
 
 class JobWatcher(threading.Thread):
     """Polls squeue: records every job's rule (the executor puts it in the job comment) and
-    cancels the first running job of ``kill_rule``, as a preempted or crashed node would."""
+    cancels the first running job of ``kill_rule`` (if given), as a preempted or crashed node
+    would."""
 
-    def __init__(self, kill_rule: str) -> None:
+    def __init__(self, kill_rule: str | None = None) -> None:
         super().__init__(daemon=True)
         self.kill_rule, self.seen, self.killed = kill_rule, {}, None
         self.stop = threading.Event()
@@ -124,11 +126,12 @@ class JobWatcher(threading.Thread):
             for line in out.splitlines():
                 job, state, comment = line.split("|", 2)
                 self.seen[job] = comment
-                if self.killed is None and state == "RUNNING" and self.kill_rule in comment:
+                if (self.kill_rule and self.killed is None and state == "RUNNING"
+                        and self.kill_rule in comment):
                     time.sleep(1)  # let it start writing
                     subprocess.run(["scancel", "--signal=KILL", "--full", job],
                                    capture_output=True)
-                    self.killed = job
+                    self.killed = comment
             time.sleep(0.3)
 
 
@@ -137,8 +140,9 @@ def _results(repo: Path) -> dict:
     out: dict = {}
     for path in sorted((repo / "data").rglob("*")):
         rel = str(path.relative_to(repo))
-        if not path.is_file() or path.name.startswith(".") or "/status/" in rel:
-            continue  # status records carry wall-clock times
+        if (not path.is_file() or path.name.startswith(".") or "/status/" in rel
+                or path.suffix == ".key"):
+            continue  # status records carry wall-clock times; keys, download times
         if rel.startswith(("data/download/", "data/sample/")) and path.suffix in (".csv", ".json"):
             continue  # download stats carry wall-clock times
         if path.suffix == ".npz":
@@ -163,6 +167,21 @@ def _assert_same(a: dict, b: dict) -> None:
             assert a[key] == b[key], key
 
 
+def _rules(watcher: JobWatcher) -> list[str]:
+    return [c.split("_wildcards")[0].removeprefix("rule_") for c in watcher.seen.values()]
+
+
+def _slurm_repro(repo: Path, profile: str, watcher: JobWatcher,
+                 check: bool = True) -> subprocess.CompletedProcess:
+    watcher.start()
+    try:
+        return run(["dvc", "repro", FAN_OUT], repo, timeout=1800, check=check,
+                   env={**os.environ, "SMK_PROFILE": profile})
+    finally:
+        watcher.stop.set()
+        watcher.join()
+
+
 def test_fan_out_stages_on_slurm_match_a_local_run(tmp_path):
     local = init_project(tmp_path / "local")
     run(["dvc", "repro", FAN_OUT], local, timeout=1800)
@@ -171,27 +190,64 @@ def test_fan_out_stages_on_slurm_match_a_local_run(tmp_path):
     cluster = init_project(tmp_path / "cluster")
     with local_slurm(tmp_path / "slurm"):
         watcher = JobWatcher(kill_rule="features_video")
-        watcher.start()
         t0 = time.time()
-        proc = run(["dvc", "repro", FAN_OUT], cluster, timeout=1800,
-                   env={**os.environ, "SMK_PROFILE": "profiles/slurm"})
-        watcher.stop.set()
-        watcher.join()
+        proc = _slurm_repro(cluster, "profiles/slurm", watcher)
         seconds = time.time() - t0
-    rules = [c.split("_wildcards")[0].removeprefix("rule_") for c in watcher.seen.values()]
-    print(f"slurm run: {seconds:.0f} s, {len(rules)} jobs: "
-          + ", ".join(f"{r} {rules.count(r)}" for r in sorted(set(rules))))
-    # The per-file work went through Slurm; the reports stayed local (localrules).
-    assert {"download", "trim", "align_video", "shots_video", "features_video"} <= set(rules)
-    assert not [r for r in rules if r.endswith("_report")]
-    # A job killed on the cluster was resubmitted (profile retries) and the stage completed.
-    assert watcher.killed is not None, "no features job was seen running"
-    assert json.loads((cluster / "metrics/features.json").read_text())["errors"] == 0
-    # Every finished file loads and equals the local run's; a write the kill interrupted can
-    # only have left a .tmp- file, which no glob matches and .dvcignore keeps out of DVC.
+        rules = _rules(watcher)
+        print(f"slurm run: {seconds:.0f} s, {len(rules)} jobs: "
+              + ", ".join(f"{r} {rules.count(r)}" for r in sorted(set(rules))))
+        # The per-file work went through Slurm; the reports stayed local (localrules).
+        assert {"download", "trim", "align_video", "shots_video", "features_video"} <= set(rules)
+        assert not [r for r in rules if r.endswith("_report")]
+        # A job killed on the cluster was resubmitted (profile retries) and the stage completed.
+        assert watcher.killed is not None, "no features job was seen running"
+        assert json.loads((cluster / "metrics/features.json").read_text())["errors"] == 0
+        # Every finished file loads and equals the local run's; a write the kill interrupted
+        # can only have left a .tmp- file, which no glob matches and .dvcignore keeps out of
+        # DVC.
+        _assert_same(expected, _results(cluster))
+        # Nothing is left to do, locally or on the cluster.
+        again = run(["dvc", "repro", FAN_OUT], cluster,
+                    env={**os.environ, "SMK_PROFILE": "profiles/slurm"})
+        assert "Data and pipelines are up to date" in again.stdout
+        assert proc.returncode == 0
+
+        _killed_job_without_retries_costs_one_job(cluster, expected)
+
+
+def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> None:
+    """A features code change redoes every video; one job is killed with no retries left, so
+    the stage fails. The rerun keeps the six finished videos (persisted outputs, valid keys)
+    and submits exactly the killed one."""
+    features_code = cluster / "src/gifworthy/features.py"
+    features_code.write_text(features_code.read_text() + "\n# a change that moves no number\n")
+    no_retries = cluster / "profiles/slurm-no-retries"
+    shutil.copytree(cluster / "profiles/slurm", no_retries)
+    config = no_retries / "config.yaml"
+    config.write_text(config.read_text().replace("retries: 2", "retries: 0"))
+    assert "retries: 0" in config.read_text()
+
+    watcher = JobWatcher(kill_rule="features_video")
+    failed = _slurm_repro(cluster, str(no_retries.relative_to(cluster)), watcher, check=False)
+    assert failed.returncode != 0, "the stage should fail with a job killed and no retries"
+    assert watcher.killed is not None
+    killed_id = watcher.killed.split("_wildcards_", 1)[1]  # rule_<rule>_wildcards_<id>
+    folder = next(d for d in (cluster / "data/features").glob("*/*") if d.is_dir())
+    done = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()
+            if not p.name.startswith(".")}
+    videos = sorted({p.stem for p in (cluster / "data/segments").glob("*/*.csv")})
+    assert sorted(n for n in done if n.endswith(".npz")) == sorted(
+        f"{v}.npz" for v in videos if v != killed_id)
+    assert f"{killed_id}.npz.key" not in done
+
+    watcher = JobWatcher()
+    rerun = _slurm_repro(cluster, "profiles/slurm", watcher)
+    print(f"after a killed job with no retries: {_rules(watcher)} resubmitted")
+    assert _rules(watcher) == ["features_video"]
+    assert killed_id in next(iter(watcher.seen.values()))
+    assert "Running stage 'features'" in rerun.stdout
+    for stage in ("download", "align", "shots", "segments"):
+        assert f"Running stage '{stage}'" not in rerun.stdout
+    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()
+            if p.name in done} == done, "a finished video was redone"
     _assert_same(expected, _results(cluster))
-    # Nothing is left to do, locally or on the cluster.
-    again = run(["dvc", "repro", FAN_OUT], cluster,
-                env={**os.environ, "SMK_PROFILE": "profiles/slurm"})
-    assert "Data and pipelines are up to date" in again.stdout
-    assert proc.returncode == 0

@@ -6,7 +6,7 @@ import pytest
 from support import make_video
 from gifworthy.cli import main
 from gifworthy.media import count_frames, probe
-from gifworthy.trim import TrimError, trim, trim_item
+from gifworthy.trim import TrimError, prepare, trim, trim_item, variant
 
 
 @pytest.mark.parametrize("start, end", [(0.0, 10.0), (3.3, 7.9), (12.0, 29.5), (1.04, 1.5)])
@@ -67,6 +67,24 @@ def test_trim_item_records_corrupt_download_and_keeps_going(tmp_path):
     written = json.loads((tmp_path / "clips/status/aaaaaaaaaaa_000000_000002.json").read_text())
     assert written["status"] == "failed"
     assert not (tmp_path / "clips/clips").exists() or not list((tmp_path / "clips/clips").iterdir())
+
+
+def test_prepare_requeues_clips_made_by_other_code_or_from_another_download(tmp_path):
+    params = {"mode": "exact", "crf": 20, "preset": "veryfast"}
+    dl = tmp_path / "dl"
+    (dl / "status").mkdir(parents=True)
+    ids = [f"{c * 11}_000000_000002" for c in "abc"]
+    for item in ids:
+        (dl / f"status/{item}.json").write_text(json.dumps(
+            {"item_id": item, "status": "failed", "finished_at": "t1"}))
+        trim_item(dl / f"status/{item}.json", dl, tmp_path / "clips" / variant(params), params,
+                  code="code-1")
+    (dl / f"status/{ids[1]}.json").write_text(json.dumps(
+        {"item_id": ids[1], "status": "ok", "finished_at": "t2"}))  # downloaded again
+    status = tmp_path / "clips" / variant(params) / "status"
+    assert prepare(set(ids), tmp_path / "clips", dl, params, code="code-1")["requeued"] == 1
+    assert sorted(p.stem for p in status.iterdir()) == [ids[0], ids[2]]
+    assert prepare(set(ids), tmp_path / "clips", dl, params, code="code-2")["requeued"] == 2
 
 
 def test_cli_trim(video_30s, tmp_path, capsys):

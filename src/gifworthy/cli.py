@@ -19,8 +19,9 @@ from typing import TYPE_CHECKING, Any, Sequence
 if TYPE_CHECKING:
     from .server import MediaServer
 
-from . import __version__, download, gifify, layout, manifest, trim
+from . import __version__, download, fanout, gifify, layout, manifest, trim
 from .config import ParamsError, load_params
+from .fingerprint import code_fingerprint
 from .fsutil import csv_text, read_json, write_json, write_text
 
 __all__ = ["main"]
@@ -163,7 +164,8 @@ def _clip_ids(items: list[manifest.DownloadItem]) -> set[str]:
 def cmd_trim_prepare(args: argparse.Namespace) -> int:
     params = _params(args)
     counts = trim.prepare(_clip_ids(_items(args.manifest)), layout.CLIPS_ROOT,
-                          layout.download_dir(params), params["trim"])
+                          layout.download_dir(params), params["trim"],
+                          code=code_fingerprint("trim"))
     print("trim-prepare: " + json.dumps(counts))
     return 0
 
@@ -171,7 +173,7 @@ def cmd_trim_prepare(args: argparse.Namespace) -> int:
 def cmd_trim_one(args: argparse.Namespace) -> int:
     params = _params(args)
     rec = trim.trim_item(args.download_status, layout.download_dir(params),
-                         layout.clips_dir(params), params["trim"])
+                         layout.clips_dir(params), params["trim"], code=code_fingerprint("trim"))
     print(f"{rec['item_id']}: {rec['status']} {rec.get('message', '')}".rstrip(),
           file=sys.stderr)
     return 0
@@ -212,7 +214,8 @@ def cmd_gifify_clip(args: argparse.Namespace) -> int:
     item = Path(args.trim_status).stem
     rec = gifify.gifify_item("clips", item, source, out_dir=layout.gifs_dir(params),
                              params=params["gifify"], skip_reason=reason,
-                             source_key=gifify.source_key(args.trim_status))
+                             source_key=gifify.source_key(args.trim_status),
+                             code=code_fingerprint("gifify"))
     print(f"{item}: {rec['status']} {rec.get('message', '')}".rstrip(), file=sys.stderr)
     return 0
 
@@ -223,7 +226,9 @@ def cmd_gifify_v2g(args: argparse.Namespace) -> int:
     rec = gifify.gifify_item("v2g", args.gif_id, source, out_dir=layout.gifs_dir(params),
                              params=params["gifify"], start=args.start, end=args.end,
                              skip_reason=reason,
-                             source_key=gifify.source_key(args.download_status))
+                             source_key=gifify.segment_source_key(
+                                 args.download_status, args.start, args.end),
+                             code=code_fingerprint("gifify"))
     print(f"{args.gif_id}: {rec['status']} {rec.get('message', '')}".rstrip(), file=sys.stderr)
     return 0
 
@@ -236,9 +241,11 @@ def cmd_gifify_prepare(args: argparse.Namespace) -> int:
     sources = {i.item_id for i in items}
     for row in manifest.read_gif_rows(layout.GIFS_CSV):
         if row["youtube_id"] in sources:
-            expected[("v2g", row["gif_id"])] = gifify.source_key(
-                layout.download_dir(params) / "status" / f"{row['youtube_id']}.json")
-    counts = gifify.prepare(layout.GIFS_ROOT, layout.gifs_dir(params), expected)
+            expected[("v2g", row["gif_id"])] = gifify.segment_source_key(
+                layout.download_dir(params) / "status" / f"{row['youtube_id']}.json",
+                row["start_sec"], row["end_sec"])
+    counts = gifify.prepare(layout.GIFS_ROOT, layout.gifs_dir(params), expected,
+                            code=code_fingerprint("gifify"))
     print("gifify-prepare: " + json.dumps(counts))
     return 0
 
@@ -297,37 +304,22 @@ def cmd_align(args: argparse.Namespace) -> int:
     return 0
 
 
-def _gifs_to_align(params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
-    """GIFs to align, by video: the sample corpus's user GIFs (with their truth), or for any
-    other corpus the GIFs regenerated from the metadata (an agreement check)."""
-    from .sample import resolve_source
-
-    by_video: dict[str, list[dict[str, Any]]] = {}
-    if params["corpus"]["source"] == "sample":
-        for g in read_json(layout.SAMPLE_DIR / "gifs.json"):
-            path = resolve_source(g) if g.get("real") else Path(g["path"])
-            by_video.setdefault(g["youtube_id"], []).append({
-                "gif_id": g["gif_id"], "youtube_id": g["youtube_id"], "path": str(path),
-                "start_frame": g["start_frame"], "end_frame": g["end_frame"],
-                "distortion": g["distortion"], "decoy": bool(g.get("decoy_of"))})
-        return by_video
-    gifs_dir = layout.gifs_dir(params)
-    for row in manifest.read_gif_rows(layout.GIFS_CSV):
-        path = gifs_dir / "v2g" / f"{row['gif_id']}.gif"
-        by_video.setdefault(row["youtube_id"], []).append({
-            "gif_id": row["gif_id"], "youtube_id": row["youtube_id"], "path": str(path),
-            "start_sec": float(row["start_sec"]), "end_sec": float(row["end_sec"]),
-            "distortion": "regenerated", "decoy": False})
-    return by_video
+def cmd_fanout_prepare(args: argparse.Namespace) -> int:
+    """Before Snakemake runs a persisted fan-out stage: drop stale and unwanted outputs."""
+    counts = fanout.prepare(args.stage, _params(args))
+    print(f"{args.stage}-prepare: " + json.dumps(counts))
+    return 0
 
 
 def cmd_align_video(args: argparse.Namespace) -> int:
     from .align import align_video_gifs
 
     params = _params(args)
-    gifs = _gifs_to_align(params).get(args.youtube_id, [])
-    records = align_video_gifs(layout.source_video(params, args.youtube_id), gifs)
-    write_json(layout.ALIGN_DIR / "status" / f"{args.youtube_id}.json", records)
+    job = fanout.job("align", params, args.youtube_id)
+    records = align_video_gifs(layout.source_video(params, args.youtube_id),
+                               fanout.gifs_by_video(params).get(args.youtube_id, []))
+    write_json(job.output, records)
+    fanout.write_key(job)
     print(f"{args.youtube_id}: {sum(r['aligned'] for r in records)}/{len(records)} aligned",
           file=sys.stderr)
     return 0
@@ -337,7 +329,7 @@ def cmd_align_report(args: argparse.Namespace) -> int:
     from .align import evaluate, metadata_agreement
 
     params = _params(args)
-    wanted = _gifs_to_align(params)
+    wanted = fanout.gifs_by_video(params)
     records: list[dict[str, Any]] = []
     for yid in sorted(wanted):
         path = layout.ALIGN_DIR / "status" / f"{yid}.json"
@@ -365,20 +357,14 @@ def cmd_align_report(args: argparse.Namespace) -> int:
 # ---------------------------------------------------------------------------------------------
 # Shots, segments and features: one job per source video (the videos that have GIFs)
 # ---------------------------------------------------------------------------------------------
-def _sources_info(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
-    """Title and category per video where the corpus has them (the sample does)."""
-    path = layout.SAMPLE_DIR / "sources.json"
-    if params["corpus"]["source"] == "sample" and path.exists():
-        return {s["youtube_id"]: s for s in read_json(path)}
-    return {}
-
-
 def cmd_shots_video(args: argparse.Namespace) -> int:
     from .shots import save_shots
 
     params = _params(args)
-    out = layout.shots_dir(params) / f"{args.youtube_id}.npz"
-    result = save_shots(layout.source_video(params, args.youtube_id), out, params["shots"])
+    job = fanout.job("shots", params, args.youtube_id)
+    result = save_shots(layout.source_video(params, args.youtube_id), job.output,
+                        job.settings["shots"])
+    fanout.write_key(job)
     print(f"{args.youtube_id}: {result}", file=sys.stderr)
     return 0
 
@@ -389,7 +375,8 @@ def cmd_shots_report(args: argparse.Namespace) -> int:
     params = _params(args)
     videos = {path.stem: load_shots(path, "transnet")
               for path in sorted(layout.shots_dir(params).glob("*.npz"))}
-    summary = shots_report(videos, params["shots"], sources=list(_sources_info(params).values()))
+    summary = shots_report(videos, params["shots"],
+                           sources=list(fanout.sources_info(params).values()))
     rows = [[yid, f["n_frames"], round(f["fps"], 4), len(f["cuts"]["transnet"]),
              len(f["cuts"]["scenedetect"]), f["error"]] for yid, f in videos.items()]
     # The stage's index (and what keeps its output directory there for an empty corpus).
@@ -416,11 +403,13 @@ def cmd_segments_video(args: argparse.Namespace) -> int:
     from .segments import segment_video
 
     params = _params(args)
-    status = layout.ALIGN_DIR / "status" / f"{args.youtube_id}.json"
+    job = fanout.job("segments", params, args.youtube_id)
+    status = job.files["align"]
     alignments = read_json(status) if status.exists() else []
-    table = segment_video(layout.shots_dir(params) / f"{args.youtube_id}.npz", alignments,
-                          params["shots"]["detector"], params["segments"])
-    write_text(layout.segments_dir(params) / f"{args.youtube_id}.csv", table)
+    table = segment_video(job.files["shots"], alignments, job.settings["detector"],
+                          job.settings["segments"])
+    write_text(job.output, table)
+    fanout.write_key(job)
     return 0
 
 
@@ -438,12 +427,11 @@ def cmd_features_video(args: argparse.Namespace) -> int:
     from .features import features_video
 
     params = _params(args)
-    info = _sources_info(params).get(args.youtube_id, {})
-    features_video(layout.source_video(params, args.youtube_id),
-                   layout.segments_dir(params) / f"{args.youtube_id}.csv",
-                   layout.shots_dir(params) / f"{args.youtube_id}.npz",
-                   layout.features_dir(params) / f"{args.youtube_id}.npz", params["features"],
-                   category=info.get("category", ""), title=info.get("title", ""))
+    job = fanout.job("features", params, args.youtube_id)
+    features_video(layout.source_video(params, args.youtube_id), job.files["segments"],
+                   job.files["shots"], job.output, job.settings["features"],
+                   category=job.settings["category"], title=job.settings["title"])
+    fanout.write_key(job)
     return 0
 
 
@@ -764,6 +752,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--port", type=int, default=8000)
     p.set_defaults(func=cmd_explore)
 
+    for stage in fanout.STAGES:
+        p = sub.add_parser(f"{stage}-prepare",
+                           help=f"keep only valid {stage} outputs (before Snakemake runs)")
+        p.set_defaults(func=cmd_fanout_prepare, stage=stage)
     for name, func, what in [
             ("shots-video", cmd_shots_video, "shot boundaries of one video, both detectors"),
             ("segments-video", cmd_segments_video, "segments and labels of one video"),

@@ -246,7 +246,7 @@ def webp_info(path: str | os.PathLike[str]) -> tuple[int, int, int]:
 def gifify_item(kind: str, item_id: str, source: str | os.PathLike[str] | None, *,
                 out_dir: str | os.PathLike[str], params: dict[str, Any],
                 start: float | None = None, end: float | None = None,
-                skip_reason: str = "", source_key: str = "") -> dict[str, Any]:
+                skip_reason: str = "", source_key: str = "", code: str = "") -> dict[str, Any]:
     """Make every configured format for one clip or GIF segment; always write a record.
 
     ``kind`` is ``clips`` (trimmed Kinetics clips) or ``v2g`` (Video2GIF GIF segments,
@@ -254,10 +254,11 @@ def gifify_item(kind: str, item_id: str, source: str | os.PathLike[str] | None, 
     """
     out = Path(out_dir)
     record_path = out / "status" / kind / f"{item_id}.json"
-    # source_key names the exact upstream file version; gifify-prepare requeues the item
-    # when it no longer matches (a re-trim with other params, a re-download).
+    # source_key names the exact upstream file version, code this stage's code; gifify-prepare
+    # requeues the item when either no longer matches (a re-trim with other params, a
+    # re-download, a change to the GIF code).
     base = {"kind": kind, "item_id": item_id, "start": start, "end": end,
-            "source_key": source_key}
+            "source_key": source_key, "code": code}
     if source is None:
         rec = {**base, "status": "skipped", "message": skip_reason}
         write_json(record_path, rec)
@@ -292,6 +293,13 @@ def source_key(upstream_status: str | os.PathLike[str]) -> str:
     return f"{Path(upstream_status).as_posix()}@{rec.get('status')}@{version}"
 
 
+def segment_source_key(download_status: str | os.PathLike[str], start: float | str,
+                       end: float | str) -> str:
+    """Identity of a Video2GIF GIF segment's source: the video's record and the segment's
+    times (a corpus update can move a GIF within the same video)."""
+    return f"{source_key(download_status)}@{float(start):.3f}-{float(end):.3f}"
+
+
 def source_of_clip(trim_status: str | os.PathLike[str], clips_dir: str | os.PathLike[str]
                    ) -> tuple[Path | None, str]:
     rec = read_json(trim_status)
@@ -309,12 +317,13 @@ def source_of_video(download_status: str | os.PathLike[str],
 
 
 def prepare(gifs_root: str | os.PathLike[str], current: str | os.PathLike[str],
-            expected: dict[tuple[str, str], str]) -> dict[str, int]:
+            expected: dict[tuple[str, str], str], code: str = "") -> dict[str, int]:
     """Reconcile persisted GIFs before a run.
 
     ``expected`` maps (kind, item id) to the source key the GIF must have been made from.
     Removes other variants, items no longer wanted, temporaries, and records made from
-    another version of their source, so Snakemake redoes exactly those.
+    another version of their source or by other GIF code (``code``), so Snakemake redoes
+    exactly those.
     """
     current = Path(current)
     removed = remove_other_variants(gifs_root, current, r"w\d+_s.+")
@@ -338,7 +347,7 @@ def prepare(gifs_root: str | os.PathLike[str], current: str | os.PathLike[str],
                 rec = read_json(path)
             except (OSError, ValueError):
                 rec = {}
-            if rec.get("source_key") != key:
+            if rec.get("source_key") != key or rec.get("code", "") != code:
                 path.unlink()
                 counts["requeued"] += 1
     return counts

@@ -85,10 +85,12 @@ def trim(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, start: flo
 
 
 def trim_item(download_status: str | os.PathLike[str], download_dir: str | os.PathLike[str],
-              out_dir: str | os.PathLike[str], trim_params: dict[str, Any]) -> dict[str, Any]:
+              out_dir: str | os.PathLike[str], trim_params: dict[str, Any],
+              code: str = "") -> dict[str, Any]:
     """Trim the clip of one download record; always write ``out_dir/status/{item}.json``.
 
-    Records ``ok``, ``skipped`` (download failed or not a clip) or ``failed`` (corrupt input).
+    Records ``ok``, ``skipped`` (download failed or not a clip) or ``failed`` (corrupt input),
+    and ``code``, the fingerprint of the trim code (a change requeues the clip).
     """
     rec = read_json(download_status)
     item = rec["item_id"]
@@ -97,7 +99,7 @@ def trim_item(download_status: str | os.PathLike[str], download_dir: str | os.Pa
     base = {"item_id": item, "youtube_id": rec.get("youtube_id"), "mode": trim_params["mode"],
             "segment": rec.get("segment"),
             # Which download this trim was made from: a re-download invalidates it.
-            "download_finished_at": rec.get("finished_at")}
+            "download_finished_at": rec.get("finished_at"), "code": code}
     if rec.get("status") != "ok":
         result = {**base, "status": "skipped",
                   "message": f"download {rec.get('status')}: {rec.get('category', '')}"}
@@ -145,12 +147,13 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def prepare(item_ids: set[str], root: str | os.PathLike[str], download_dir: str | os.PathLike[str],
-            trim_params: dict[str, Any]) -> dict[str, int]:
+            trim_params: dict[str, Any], code: str = "") -> dict[str, int]:
     """Reconcile the persisted clips with the manifest, params and downloads before a run.
 
     Removes other variants' directories, clips of items no longer in the manifest,
     temporaries, and the records of clips whose download was redone since (so they are cut
-    again from the new file) or that were skipped for a download that now exists.
+    again from the new file), that were skipped for a download that now exists, or that
+    other trim code made (``code``, see :func:`gifworthy.fingerprint.code_fingerprint`).
     """
     root = Path(root)
     current = root / variant(trim_params)
@@ -173,7 +176,8 @@ def prepare(item_ids: set[str], root: str | os.PathLike[str], download_dir: str 
                 path.unlink(missing_ok=True)
                 counts["requeued"] += 1
                 continue
-            if rec.get("download_finished_at") != dl.get("finished_at") or (
+            if rec.get("download_finished_at") != dl.get("finished_at") or rec.get(
+                    "code", "") != code or (
                     rec.get("status") == "ok" and not (current / rec.get("file", "")).is_file()):
                 path.unlink()
                 counts["requeued"] += 1
