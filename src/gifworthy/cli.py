@@ -315,9 +315,10 @@ def cmd_align_video(args: argparse.Namespace) -> int:
     from .align import align_video_gifs
 
     params = _params(args)
-    job = fanout.job("align", params, args.youtube_id)
+    gifs = fanout.gifs_by_video(params)
+    job = fanout.job("align", params, args.youtube_id, gifs=gifs)
     records = align_video_gifs(layout.source_video(params, args.youtube_id),
-                               fanout.gifs_by_video(params).get(args.youtube_id, []))
+                               gifs.get(args.youtube_id, []))
     write_json(job.output, records)
     fanout.write_key(job)
     print(f"{args.youtube_id}: {sum(r['aligned'] for r in records)}/{len(records)} aligned",
