@@ -15,7 +15,7 @@ CLIPS_DIR = str(layout.clips_dir(config))
 # Videos with GIFs: the ones align, shots, segments and features cover (one job each). Their
 # outputs persist between runs; `gifworthy <stage>-prepare` deletes the stale ones first, and
 # every job also writes `<output>.key`, the fingerprint that prepare checks.
-VIDEOS = fanout.videos(config)
+VIDEOS = fanout.videos(config, items=ITEMS)
 
 wildcard_constraints:
     item=r"[A-Za-z0-9_-]+",

@@ -188,19 +188,17 @@ def test_cli_job_writes_its_key_and_prepare_keeps_it(project, tmp_path):
     Path("params.yaml").write_text(yaml.safe_dump(project))
     shutil.rmtree(layout.shots_dir(project))
     env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+    def cli(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "gifworthy.cli", *args],
+                              capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
     for v in VIDS:  # a real shots file for a missing video (an error record)
-        run = subprocess.run([sys.executable, "-m", "gifworthy.cli", "shots-video",
-                              "--youtube-id", v], capture_output=True, text=True, env=env)
-        assert run.returncode == 0, run.stderr
-    run = subprocess.run([sys.executable, "-m", "gifworthy.cli", "segments-video",
-                          "--youtube-id", VIDS[0]], capture_output=True, text=True, env=env)
-    assert run.returncode == 0, run.stderr
+        cli("shots-video", "--youtube-id", v)
+    cli("segments-video", "--youtube-id", VIDS[0])
     out = fanout.job("segments", project, VIDS[0]).output
     assert out.exists() and fanout.key_path(out).exists()
-    run = subprocess.run([sys.executable, "-m", "gifworthy.cli", "segments-prepare"],
-                         capture_output=True, text=True, env=env)
-    assert run.returncode == 0, run.stderr
-    assert json.loads(run.stdout.split(":", 1)[1])["kept"] == 1
-    run = subprocess.run([sys.executable, "-m", "gifworthy.cli", "shots-prepare"],
-                         capture_output=True, text=True, env=env)
-    assert json.loads(run.stdout.split(":", 1)[1])["kept"] == 3
+    assert json.loads(cli("segments-prepare").split(":", 1)[1])["kept"] == 1
+    assert json.loads(cli("shots-prepare").split(":", 1)[1])["kept"] == 3

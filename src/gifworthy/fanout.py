@@ -20,11 +20,12 @@ import hashlib
 import json
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterable
 
 from . import layout
 from .fingerprint import code_fingerprint, content_digest
 from .fsutil import read_json, remove_other_variants, write_text
+from .gifify import source_key
 
 __all__ = ["STAGES", "VideoJob", "fingerprint", "gifs_by_video", "job", "key_path", "prepare",
            "videos", "write_key"]
@@ -74,14 +75,18 @@ def gifs_by_video(params: dict[str, Any]) -> dict[str, list[dict[str, Any]]]:
     return by_video
 
 
-def videos(params: dict[str, Any]) -> list[str]:
-    """The videos the fan-out stages cover: those with GIFs, among the manifest's downloads."""
+def videos(params: dict[str, Any], items: Iterable[str] | None = None,
+           gifs: dict[str, list[dict[str, Any]]] | None = None) -> list[str]:
+    """The videos the fan-out stages cover: those with GIFs, among the manifest's downloads.
+    ``items`` (the download ids) and ``gifs`` (:func:`gifs_by_video`) save reading them again
+    when the caller has them: the Snakefile is parsed again for every cluster job."""
     from .manifest import read_downloads
 
-    if not layout.DOWNLOADS_CSV.exists():
-        return []
-    items = {i.item_id for i in read_downloads(layout.DOWNLOADS_CSV)}
-    return sorted(set(gifs_by_video(params)) & items)
+    if items is None:
+        if not layout.DOWNLOADS_CSV.exists():
+            return []
+        items = [i.item_id for i in read_downloads(layout.DOWNLOADS_CSV)]
+    return sorted(set(gifs if gifs is not None else gifs_by_video(params)) & set(items))
 
 
 def sources_info(params: dict[str, Any]) -> dict[str, dict[str, Any]]:
@@ -147,18 +152,12 @@ def shots_settings(params: dict[str, Any]) -> dict[str, Any]:
             "scenedetect_threshold": p["scenedetect_threshold"]}
 
 
-def record_identity(path: Path) -> str:
-    """A status record's identity: its path (which names the params) and its version, not its
-    bytes: re-recording the same download (``reused``) must not redo what was made from it."""
-    from .gifify import source_key
-
-    return source_key(path)
-
-
 def fingerprint(j: VideoJob, code: str) -> str:
     """The key the job's output must carry to be valid."""
     doc = {"stage": j.stage, "code": code, "settings": j.settings,
-           "records": {k: record_identity(p) for k, p in sorted(j.records.items())},
+           # Records count by path and version (source_key), not bytes: re-recording the same
+           # download ("reused") must not redo what was made from it.
+           "records": {k: source_key(p) for k, p in sorted(j.records.items())},
            "files": {k: content_digest(p) for k, p in sorted(j.files.items())}}
     return hashlib.sha256(json.dumps(doc, sort_keys=True, default=str).encode()).hexdigest()
 
@@ -192,9 +191,10 @@ def prepare(stage: str, params: dict[str, Any], *,
         removed += remove_other_variants(folder.parent, folder, r".+_f.+")
     folder.mkdir(parents=True, exist_ok=True)  # exists even for an empty corpus
     code = code_fingerprint(stage, dvc_yaml)
-    gifs = gifs_by_video(params) if stage == "align" else None
+    gifs = gifs_by_video(params)
     info = sources_info(params) if stage == "features" else None
-    wanted = {yid: job(stage, params, yid, gifs=gifs, info=info) for yid in videos(params)}
+    wanted = {yid: job(stage, params, yid, gifs=gifs, info=info)
+              for yid in videos(params, gifs=gifs)}
     counts = {"removed_variants": len(removed), "removed_files": 0, "stale": 0, "kept": 0}
     for path in sorted(folder.iterdir()):
         if path.is_dir():

@@ -14,7 +14,8 @@ import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Iterator
 
-__all__ = ["atomic_dir", "atomic_path", "csv_text", "read_json", "remove_other_variants", "write_json", "write_text"]
+__all__ = ["atomic_dir", "atomic_path", "csv_text", "read_json", "remove_other_variants",
+           "write_json", "write_text"]
 
 
 def _usual_mode(path: Path, full: int) -> None:
