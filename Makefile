@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system system-cluster run test test-slow bench lock clean
+.PHONY: setup system system-cluster run test test-slow lint bench lock clean
 
 setup: system $(STAMP)
 
@@ -43,9 +43,14 @@ $(STAMP): requirements.lock pyproject.toml
 run: setup
 	dvc repro
 
-# The test suite (the default, fast part); CI also runs `make test-slow`.
+# The test suite (the default, fast part); CI also runs `make lint` and `make test-slow`.
 test: setup
 	pytest -q
+
+# ruff (line length 100) and pyright (basic mode) over the package; settings in pyproject.toml.
+lint: setup
+	ruff check .
+	pyright
 
 # The slow end-to-end tests also start a real sshd and a single-node Slurm on localhost.
 test-slow: setup system-cluster

@@ -2,19 +2,13 @@
 # logic lives in src/gifworthy. DVC runs one target of this file per stage (see dvc.yaml).
 from snakemake.utils import validate
 
-from gifworthy.config import SCHEMA_PATH
+from gifworthy.core.config import SCHEMA_PATH
 
 configfile: "params.yaml"
 validate(config, str(SCHEMA_PATH))
 
 include: "rules/common.smk"
-include: "rules/download.smk"
-include: "rules/trim.smk"
-include: "rules/gifify.smk"
-include: "rules/align.smk"
-include: "rules/shots.smk"
-include: "rules/segments.smk"
-include: "rules/features.smk"
+include: "rules/stages.smk"
 
 # Reports only gather small per-file results: on a cluster they run where Snakemake runs.
 localrules: download_report, trim_report, gifify_report, align_report, shots_report, segments_report, features_report

@@ -21,10 +21,10 @@ import numpy as np
 from PIL import Image
 
 from bench_download import source_video
-from gifworthy.align import align, index_video
-from gifworthy.gifify import gifify
-from gifworthy.phash import decode_gray, phash_batch
-from gifworthy.sample import package_file
+from gifworthy.align.aligner import align, index_video
+from gifworthy.align.phash import decode_gray, phash_batch
+from gifworthy.core.resources import package_file
+from gifworthy.media.encode import gifify
 
 HERE = Path(__file__).resolve().parent
 
@@ -58,7 +58,8 @@ def main() -> None:
         result = {}
         total = seconds(lambda: result.update(align(gif, video).as_dict()), repeat=3)
         index_s = seconds(lambda: index_video(video), repeat=3)
-    print(f"{args.minutes:g}-min 640x360 video, 3 s GIF at {start:g} s: found {result['start_sec']:.3f}-"
+    print(f"{args.minutes:g}-min 640x360 video, 3 s GIF at {start:g} s: found "
+          f"{result['start_sec']:.3f}-"
           f"{result['end_sec']:.3f} s, speed {result['speed']}")
     print(f"ffmpeg decode alone {decode:.2f} s; alignment {total:.2f} s "
           f"(of which decode + hash {index_s:.2f} s): ratio {total / decode:.2f}x")

@@ -21,10 +21,11 @@ import tempfile
 import time
 from pathlib import Path
 
-from gifworthy.download import ThrottleGate, download_item
-from gifworthy.manifest import DownloadItem
-from gifworthy.server import MediaServer
-from gifworthy.trim import trim
+from gifworthy.corpus.base import DownloadItem
+from gifworthy.download.stage import download_item
+from gifworthy.download.throttle import ThrottleGate
+from gifworthy.media.encode import trim
+from gifworthy.sample.server import MediaServer
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"
@@ -39,7 +40,8 @@ def source_video(minutes: float, lavfi: str = "testsrc2") -> Path:
         tmp = path.with_suffix(".tmp.mp4")
         subprocess.run(
             ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i",
-             f"{lavfi}=s=640x360:r=30" if "=" not in lavfi else lavfi, "-f", "lavfi", "-i", "sine=f=300:sample_rate=44100",
+             f"{lavfi}=s=640x360:r=30" if "=" not in lavfi else lavfi, "-f", "lavfi", "-i",
+             "sine=f=300:sample_rate=44100",
              "-t", str(minutes * 60), "-c:v", "libx264", "-preset", "ultrafast", "-crf", "28",
              "-g", "60", "-pix_fmt", "yuv420p", "-c:a", "aac", "-b:a", "64k",
              "-movflags", "+faststart", "-shortest", str(tmp)], check=True)
@@ -90,7 +92,8 @@ def main() -> None:
     ref_t = statistics.median(t for _, t in results["full_plus_trim"])
     size = src.stat().st_size
     link = f"{args.mbps:g} Mbit/s link" if args.mbps else "raw loopback"
-    print(f"source: {args.minutes:g} min 640x360, {size / 1e6:.1f} MB; clip {seg[0]:g}-{seg[1]:g} s;"
+    print(f"source: {args.minutes:g} min 640x360, {size / 1e6:.1f} MB; "
+          f"clip {seg[0]:g}-{seg[1]:g} s;"
           f" {link}; median of {args.repeat}")
     print(f"{'method':<18}{'MB moved':>10}{'seconds':>10}{'bytes ratio':>13}{'time ratio':>12}")
     summary = {}

@@ -17,10 +17,11 @@ import time
 from pathlib import Path
 
 from bench_download import source_video
-from gifworthy import features, shots
-from gifworthy.media import probe
-from gifworthy.sample import package_file
+from gifworthy.core.resources import package_file
+from gifworthy.features import stage as features
+from gifworthy.media.probe import probe
 from gifworthy.segments import split_shots
+from gifworthy.shots import stage as shots
 
 HERE = Path(__file__).resolve().parent
 
@@ -39,7 +40,8 @@ def measure(video: Path) -> dict[str, float]:
     n = int(round(info["duration"] * info["fps"]))
     segs = split_shots([(0, n)], info["fps"], 1.0, 2.0)
     found = {}
-    shot_s = seconds(lambda: found.update(shots.detect_shots(video)))
+    thresholds = {"transnet_threshold": 0.5, "scenedetect_threshold": 27}
+    shot_s = seconds(lambda: found.update(shots.detect_shots(video, thresholds)))
     row = {"decode": decode / minutes,
            "shots_decode": found["seconds"]["decode"] / minutes,
            "transnet_forward": found["seconds"]["transnet"] / minutes,

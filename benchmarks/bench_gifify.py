@@ -27,8 +27,8 @@ from pathlib import Path
 
 import numpy as np
 
-from gifworthy.gifify import gifify
-from gifworthy.sample import package_file
+from gifworthy.core.resources import package_file
+from gifworthy.media.encode import gifify
 
 HERE = Path(__file__).resolve().parent
 CACHE = HERE / ".cache"

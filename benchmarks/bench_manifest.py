@@ -15,7 +15,8 @@ import tempfile
 import time
 from pathlib import Path
 
-from gifworthy.manifest import build_manifest, write_manifest
+from gifworthy.corpus.build import build_manifest
+from gifworthy.corpus.manifest import write_manifest
 
 ALPHABET = string.ascii_letters + string.digits + "_-"
 
@@ -49,7 +50,7 @@ def main() -> None:
             floor_rows = sum(1 for _ in csv.reader(fh))
         floor = time.perf_counter() - t0
         t0 = time.perf_counter()
-        manifest = build_manifest({"source": corpus.name}, root=tmp)
+        manifest = build_manifest({"format": "kinetics_csv", "source": corpus.name}, root=tmp)
         parse = time.perf_counter() - t0
         t0 = time.perf_counter()
         counts = write_manifest(manifest, tmp / "manifest")

@@ -19,9 +19,9 @@ HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
 
 from bench_download import source_video  # noqa: E402
-from gifworthy import layout  # noqa: E402
-from gifworthy.config import load_params  # noqa: E402
-from gifworthy.ranking import rank_video  # noqa: E402
+from gifworthy.core.config import load_params  # noqa: E402
+from gifworthy.pipeline import paths as layout  # noqa: E402
+from gifworthy.ranking.inference import rank_video  # noqa: E402
 
 
 def main() -> None:

@@ -82,3 +82,14 @@ def init_project(dest: Path, params_text: str | None = None) -> Path:
     run(["git", "add", "-A"], dest)
     run(["git", "commit", "-qm", "init"], dest)
     return dest
+
+
+def stage_project(path: Path) -> dict:
+    """``path`` laid out as a project for the stage code (dvc.yaml and src/, so job keys see
+    the stage's code as DVC does); returns the shipped params. The caller chdirs into it."""
+    import yaml
+
+    shutil.copy(ROOT / "dvc.yaml", path / "dvc.yaml")
+    shutil.copytree(ROOT / "src", path / "src", ignore=shutil.ignore_patterns(
+        "__pycache__", "*.egg-info"))
+    return yaml.safe_load((ROOT / "params.yaml").read_text())

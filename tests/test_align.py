@@ -6,9 +6,10 @@ import sys
 
 import pytest
 
-from gifworthy.align import NoMatch, align
-from gifworthy.gifify import gif_delays, gif_timing, gifify
-from gifworthy.sample import package_file
+from gifworthy.align.aligner import NoMatch, align
+from gifworthy.core.resources import package_file
+from gifworthy.media.encode import gifify
+from gifworthy.media.gif import gif_delays, gif_timing
 
 DEMO_MP4 = ("iscc_samples", "files/video/demo.mp4")
 DEMO_GIF = ("iscc_samples", "files/video/demo.gif")
@@ -74,7 +75,7 @@ def test_video2gif_metadata_agreement(tmp_path):
     """For a Video2GIF corpus the aligned segments are checked against the metadata's own
     times: GIFs regenerated at the metadata's times agree; a GIF whose metadata is wrong
     shows up as disagreement; a GIF that cannot be aligned is counted, not dropped."""
-    from gifworthy.align import align_video_gifs, metadata_agreement
+    from gifworthy.align.stage import align_video_gifs, metadata_agreement
 
     video = package_file(*DEMO_MP4)
     times = {"a": (5.0, 8.0), "b": (31.0, 34.5), "wrong": (40.0, 43.0)}

@@ -5,14 +5,11 @@ from pathlib import Path
 
 import pytest
 
-from gifworthy.annotations import (
-    V2G_COLUMNS,
-    read_kinetics_csv,
-    read_kinetics_json,
-    read_split_file,
-    read_video2gif_metadata,
-)
-from gifworthy.manifest import CorpusError, build_manifest, read_downloads, write_manifest
+from gifworthy.corpus.base import CorpusError
+from gifworthy.corpus.build import build_manifest
+from gifworthy.corpus.kinetics import read_kinetics_csv, read_kinetics_json
+from gifworthy.corpus.manifest import read_downloads, read_videos, write_manifest
+from gifworthy.corpus.video2gif import V2G_COLUMNS, read_split_file, read_video2gif_metadata
 
 HEADER = "label,youtube_id,time_start,time_end,split\n"
 
@@ -143,7 +140,7 @@ def test_real_video2gif_testset_reads():
 def test_manifest_from_kinetics_keeps_paths_inside(tmp_path):
     write(tmp_path, "k.csv", HEADER + "a,-aaaaaaaaaa,0,10,train\n"
                    "b,../xxxxxxxx,0,10,train\nc,ccccccccccc,1.5,4.25,test\n")
-    manifest = build_manifest({"source": "k.csv"}, root=tmp_path)
+    manifest = build_manifest({"format": "kinetics_csv", "source": "k.csv"}, root=tmp_path)
     counts = write_manifest(manifest, tmp_path / "data/manifest")
     assert counts == {"downloads": 2, "segments": 2, "gifs": 0, "rejected": 1, "videos": 2}
     items = read_downloads(tmp_path / "data/manifest/downloads.csv")
@@ -159,11 +156,11 @@ def test_manifest_refuses_corpus_outside_repository(tmp_path):
     repo = tmp_path / "repo"
     repo.mkdir()
     with pytest.raises(CorpusError, match="outside the repository"):
-        build_manifest({"source": str(outside)}, root=repo)
+        build_manifest({"format": "kinetics_csv", "source": str(outside)}, root=repo)
     with pytest.raises(CorpusError, match="outside the repository"):
-        build_manifest({"source": "../k.csv"}, root=repo)
+        build_manifest({"format": "kinetics_csv", "source": "../k.csv"}, root=repo)
     with pytest.raises(CorpusError, match="not found"):
-        build_manifest({"source": "missing.csv"}, root=repo)
+        build_manifest({"format": "kinetics_csv", "source": "missing.csv"}, root=repo)
 
 
 def test_manifest_video2gif_split_and_max_videos(tmp_path):
@@ -172,8 +169,36 @@ def test_manifest_video2gif_split_and_max_videos(tmp_path):
              v2g_row(gif_id="4", youtube_id="ccccccccccc")]
     write(tmp_path, "metadata.txt", "\n".join(lines) + "\n")
     write(tmp_path, "testset.txt", "bbbbbbbbbbb\n")
-    manifest = build_manifest({"source": "metadata.txt", "split_file": "testset.txt",
-                               "max_videos": 2}, root=tmp_path)
+    manifest = build_manifest({"format": "video2gif", "source": "metadata.txt",
+                               "split_file": "testset.txt", "max_videos": 2}, root=tmp_path)
     assert [(d.item_id, d.split, d.is_segment) for d in manifest.downloads] == [
         ("aaaaaaaaaaa", "train", False), ("bbbbbbbbbbb", "test", False)]
     assert len(manifest.gifs) == 3
+
+
+def test_format_is_chosen_by_params_not_by_suffix(tmp_path):
+    """A Kinetics CSV named .txt reads as Kinetics when corpus.format says so; an unknown
+    format is a clear error naming the key."""
+    write(tmp_path, "list.txt", HEADER + "a,aaaaaaaaaaa,0,10,train\n")
+    manifest = build_manifest({"format": "kinetics_csv", "source": "list.txt"}, root=tmp_path)
+    assert [d.item_id for d in manifest.downloads] == ["aaaaaaaaaaa_000000_000010"]
+    with pytest.raises(CorpusError, match="corpus.format 'kinetics'"):
+        build_manifest({"format": "kinetics", "source": "list.txt"}, root=tmp_path)
+
+
+def test_video2gif_manifest_carries_titles_categories_and_views(tmp_path):
+    """Downstream reads the corpus only through the manifest: videos.csv holds what the
+    metadata says of each video (the features stage's context comes from here)."""
+    facts = {"video_title": "Dog surfs a wave", "video_category": "Pets & Animals",
+             "video_views": "5000"}
+    lines = [";\t".join(V2G_COLUMNS), v2g_row(**facts), v2g_row(gif_id="2", **facts)]
+    write(tmp_path, "metadata.txt", "\n".join(lines) + "\n")
+    manifest = build_manifest({"format": "video2gif", "source": "metadata.txt"}, root=tmp_path)
+    write_manifest(manifest, tmp_path / "m")
+    videos = read_videos(tmp_path / "m/videos.csv")
+    row = dict(zip(V2G_COLUMNS, v2g_row(**facts).split(";\t")))
+    info = videos[row["youtube_id"]]
+    assert info.title == row["video_title"] and info.title
+    assert info.category == row["video_category"] and info.category
+    assert info.views == int(row["video_views"])
+    assert info.cuts is None

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import pytest
 
+from gifworthy.explorer.build import write_site
+from gifworthy.media.encode import gifify
 from support import ROOT
-from gifworthy.explorer import write_site
-from gifworthy.gifify import gifify
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 ARTIFACTS = ROOT / "test-artifacts"

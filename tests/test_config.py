@@ -5,7 +5,7 @@ import yaml
 from snakemake.utils import validate as snakemake_validate
 
 from gifworthy.cli import main
-from gifworthy.config import SCHEMA_PATH, ParamsError, load_params, validate_params
+from gifworthy.core.config import SCHEMA_PATH, ParamsError, load_params, validate_params
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -15,7 +15,7 @@ def params():
 
 
 def test_shipped_params_are_valid():
-    assert load_params(ROOT / "params.yaml")["corpus"]["source"] == "sample"
+    assert load_params(ROOT / "params.yaml")["corpus"]["format"] == "sample"
 
 
 @pytest.mark.parametrize("mutate, key, words", [

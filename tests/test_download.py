@@ -13,22 +13,30 @@ from pathlib import Path
 import pytest
 import yaml
 
-from gifworthy.download import (
-    ThrottleGate,
-    classify,
-    collect,
-    download_item,
-    prepare,
-    summarize,
-    variant,
-)
-from gifworthy.manifest import DownloadItem
-from gifworthy.media import probe
-from gifworthy.server import Fault, MediaServer
+from gifworthy.corpus.base import DownloadItem
+from gifworthy.corpus.manifest import Manifest, write_manifest
+from gifworthy.download.failures import classify
+from gifworthy.download.stage import DownloadStage, collect, download_item, summarize
+from gifworthy.download.throttle import ThrottleGate
+from gifworthy.media.probe import probe
+from gifworthy.pipeline.paths import download_variant as variant
+from gifworthy.pipeline.stage import prepare
+from gifworthy.sample.server import Fault, MediaServer
 
 ROOT = Path(__file__).resolve().parents[1]
 DL = yaml.safe_load((ROOT / "params.yaml").read_text())["download"]
 DL.update(backoff_seconds=0.05, throttle_cooldown_seconds=1.0, socket_timeout=2, attempts=3)
+
+
+def project(path: Path, items: list[DownloadItem], **download: object) -> dict:
+    """A folder laid out as the pipeline expects (params.yaml, the manifest) for these
+    items; returns the params."""
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["download"] = {**DL, **download}
+    path.mkdir(parents=True, exist_ok=True)
+    (path / "params.yaml").write_text(yaml.safe_dump(params))
+    write_manifest(Manifest(items, [], []), path / "data/manifest")
+    return params
 
 
 def item(yid: str, url: str, segment: tuple[float, float] | None = None) -> DownloadItem:
@@ -150,40 +158,38 @@ def test_one_pause_is_shared_by_concurrent_processes(serve, tmp_path):
     """A 429 seen by one download process holds back another process's next request."""
     ids = ("aaaaaaaaaaa", "bbbbbbbbbbb")
     srv = serve({f"page:{A}": Fault(status=429, times=1, retry_after=3)}, ids=ids)
-    gate_file = tmp_path / "gate.json"
-    params = tmp_path / "params.yaml"
-    full = yaml.safe_load((ROOT / "params.yaml").read_text())
-    full["download"].update(DL)
-    params.write_text(yaml.safe_dump(full))
+    repo = tmp_path / "repo"
+    project(repo, [item(yid, srv.url(f"/watch?v={yid}")) for yid in ids])
+    gate_file = repo / ".gifworthy/throttle.json"
 
     def cmd(yid):
-        return [sys.executable, "-m", "gifworthy.cli", "--params", str(params), "download-one",
-                "--item-id", yid, "--youtube-id", yid, "--url", srv.url(f"/watch?v={yid}"),
-                "--out-dir", str(tmp_path / "out"), "--throttle-file", str(gate_file)]
+        return [sys.executable, "-m", "gifworthy.cli", "run-one", "download", yid]
 
-    a = subprocess.Popen(cmd("aaaaaaaaaaa"), stderr=subprocess.PIPE, text=True)
+    a = subprocess.Popen(cmd("aaaaaaaaaaa"), stderr=subprocess.PIPE, text=True, cwd=repo)
     deadline = time.time() + 20
     while not gate_file.exists() or ThrottleGate(gate_file).resume_at() == 0:
         assert time.time() < deadline, "A never paused"
         time.sleep(0.05)
     paused_until = ThrottleGate(gate_file).resume_at()
-    b = subprocess.Popen(cmd("bbbbbbbbbbb"), stderr=subprocess.PIPE, text=True)
+    b = subprocess.Popen(cmd("bbbbbbbbbbb"), stderr=subprocess.PIPE, text=True, cwd=repo)
     assert a.wait(60) == 0 and b.wait(60) == 0
     first_b = min(t for (_m, p, _s, t) in srv.log if "bbbbbbbbbbb" in p)
     assert first_b >= paused_until - 0.05, "B did not wait for A's pause"
     for yid in ids:
-        rec = json.loads((tmp_path / "out/status" / f"{yid}.json").read_text())
+        rec = json.loads((repo / "data/download" / variant(DL) / "status" / f"{yid}.json"
+                          ).read_text())
         assert rec["status"] == "ok"
 
 
-def test_kill_during_download_leaves_nothing_that_looks_done(serve, tmp_path):
+def test_kill_during_download_leaves_nothing_that_looks_done(serve, tmp_path, monkeypatch):
     srv = serve({f"media:{A}": Fault(chunk_delay=0.2)})  # ~320 kB/s: killable mid-way
-    out = tmp_path / "out"
+    it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"))
+    repo = tmp_path / "repo"
+    params = project(repo, [it])
+    out = repo / "data/download" / variant(DL)
     proc = subprocess.Popen(
-        [sys.executable, "-m", "gifworthy.cli", "--params", str(ROOT / "params.yaml"),
-         "download-one", "--item-id", "aaaaaaaaaaa", "--youtube-id", "aaaaaaaaaaa",
-         "--url", srv.url("/watch?v=aaaaaaaaaaa"), "--out-dir", str(out),
-         "--throttle-file", str(tmp_path / "gate")], start_new_session=True)
+        [sys.executable, "-m", "gifworthy.cli", "run-one", "download", "aaaaaaaaaaa"],
+        cwd=repo, start_new_session=True)
     deadline = time.time() + 30
     while srv.bytes_sent["/videos/aaaaaaaaaaa.mp4"] < 200_000:
         assert time.time() < deadline
@@ -197,15 +203,13 @@ def test_kill_during_download_leaves_nothing_that_looks_done(serve, tmp_path):
 
     # The next run's prepare step clears the temporaries, then the item downloads fully.
     srv.faults.clear()
-    it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"))
-    root = tmp_path / "root"
-    root.mkdir()
-    out.rename(root / variant(DL))
-    counts = prepare([it], root, DL, log=lambda m: None)
-    assert counts["temporaries"] >= 1
-    rec = download_item(it, root / variant(DL), DL, gate=ThrottleGate(tmp_path / "gate"))
-    assert rec["status"] == "ok"
-    assert [p.name for p in (root / variant(DL) / "videos").iterdir()] == ["aaaaaaaaaaa.mp4"]
+    monkeypatch.chdir(repo)
+    counts = prepare(DownloadStage(), params)
+    assert counts["removed_files"] >= 1 and not list(
+        p for p in (out / "videos").iterdir() if p.name.startswith(".tmp-"))
+    assert DownloadStage().run_one(params, "aaaaaaaaaaa").startswith("aaaaaaaaaaa: ok")
+    assert [p.name for p in (out / "videos").iterdir()] == ["aaaaaaaaaaa.mp4"]
+    assert (out / "status/aaaaaaaaaaa.json.key").exists()
 
 
 def test_finished_video_without_record_is_reused_not_refetched(serve, tmp_path):
@@ -219,16 +223,22 @@ def test_finished_video_without_record_is_reused_not_refetched(serve, tmp_path):
     assert sum(srv.requests.values()) == before
 
 
-def test_prepare_requeues_only_what_should_be_retried(tmp_path):
-    root = tmp_path / "dl"
+def test_prepare_requeues_only_what_should_be_retried(tmp_path, monkeypatch):
+    """The shared reconciler with the download stage's policy: other variants, items gone
+    from the manifest and temporaries go; transient failures, throttled items, categories
+    in retry_failed and records whose video is gone are tried again; the rest stays. Records
+    from before job keys existed are adopted, never refetched."""
+    items = [item(f"{c * 11}", "u") for c in "abcdefg"]
+    params = project(tmp_path, items, retry_failed=["copyright"])
+    monkeypatch.chdir(tmp_path)
+    root = Path("data/download")
     cur = root / variant(DL)
     other = root / "h240_exact"
     (other / "videos").mkdir(parents=True)
     (cur / "videos").mkdir(parents=True)
     (cur / "status").mkdir(parents=True)
-    items = [item(f"{c * 11}", "u") for c in "abcdefg"]
     recs = {
-        "aaaaaaaaaaa": {"status": "ok", "file": "videos/aaaaaaaaaaa.mp4"},
+        "aaaaaaaaaaa": {"status": "ok", "file": "videos/aaaaaaaaaaa.mp4", "segment": None},
         "bbbbbbbbbbb": {"status": "ok", "file": "videos/bbbbbbbbbbb.mp4"},  # video gone
         "ccccccccccc": {"status": "failed", "category": "HTTP 404", "retry": False},
         "ddddddddddd": {"status": "failed", "category": "HTTP 503", "retry": True},
@@ -240,14 +250,23 @@ def test_prepare_requeues_only_what_should_be_retried(tmp_path):
         (cur / "status" / f"{yid}.json").write_text(json.dumps(rec))
     (cur / "videos/aaaaaaaaaaa.mp4").write_bytes(b"x")
     (cur / "videos/zzzzzzzzzzz.mp4").write_bytes(b"x")
-    counts = prepare(items, root, dict(DL, retry_failed=["copyright"]), log=lambda m: None)
-    left = sorted(p.stem for p in (cur / "status").iterdir())
-    assert left == ["aaaaaaaaaaa", "ccccccccccc"]
+    (cur / "videos/.tmp-ggggggggggg-x").mkdir()
+    counts = prepare(DownloadStage(), params)
+    left = sorted(p.name for p in (cur / "status").iterdir())
+    assert left == ["aaaaaaaaaaa.json", "aaaaaaaaaaa.json.key", "ccccccccccc.json",
+                    "ccccccccccc.json.key"]
     assert not other.exists() and not (cur / "videos/zzzzzzzzzzz.mp4").exists()
-    assert counts == {"removed_variants": 1, "removed_items": 2, "requeued": 4,
-                      "temporaries": 0}
+    assert (cur / "videos/aaaaaaaaaaa.mp4").exists()
+    assert counts == {"removed_variants": 1, "removed_files": 3, "stale": 4, "kept": 2,
+                      "adopted": 6}
+    # A second prepare keeps the same two (by key now) and adopts nothing.
+    assert prepare(DownloadStage(), params)["kept"] == 2
+    # A changed segment is another download: its old record is stale.
+    moved = [DownloadItem("aaaaaaaaaaa", "aaaaaaaaaaa", "u", 1.0, 2.0, "train", "", "t:1")]
+    params = project(tmp_path, moved + items[2:3], retry_failed=["copyright"])
+    assert prepare(DownloadStage(), params)["stale"] == 1
     records = collect(items, cur)
-    assert summarize(records)["missing"] == 5
+    assert summarize(records)["missing"] == 6
 
 
 # Current YouTube wordings (yt-dlp 2026) and older youtube-dl ones -> category.

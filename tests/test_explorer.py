@@ -4,8 +4,8 @@ import csv
 import json
 from pathlib import Path
 
-from gifworthy.explorer import build_explorer, explorer_data
-from gifworthy.manifest import DOWNLOAD_COLUMNS, GIF_COLUMNS
+from gifworthy.corpus.manifest import DOWNLOAD_COLUMNS, GIF_COLUMNS
+from gifworthy.explorer.build import build_explorer, explorer_data
 
 HOSTILE = '<img src=x onerror=alert(1)></script><script>alert(2)</script>&amp;'
 

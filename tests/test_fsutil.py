@@ -7,7 +7,7 @@ import stat
 
 import pytest
 
-from gifworthy.fsutil import atomic_path, write_text
+from gifworthy.core.fsutil import atomic_path, write_text
 
 
 def test_finished_file_gets_the_umask_mode_not_mkstemps_0600(tmp_path):
@@ -31,7 +31,7 @@ def test_failed_write_leaves_target_untouched_and_no_temporary(tmp_path):
 
 
 def test_atomic_dir_replaces_whole_or_not_at_all(tmp_path):
-    from gifworthy.fsutil import atomic_dir
+    from gifworthy.core.fsutil import atomic_dir
 
     target = tmp_path / "frames"
     with atomic_dir(target) as tmp:

@@ -10,12 +10,20 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+import yaml
 
 from gifworthy.cli import main
-from gifworthy.gifify import (GififyError, gif_info, gifify, gifify_item, prepare, variant,
-                              webp_info)
-from gifworthy.media import probe
-from gifworthy.sample import package_file
+from gifworthy.core.resources import package_file
+from gifworthy.corpus.base import DownloadItem
+from gifworthy.corpus.manifest import Manifest, write_manifest
+from gifworthy.gifify import GififyStage, gifify_item
+from gifworthy.media.encode import GififyError, gifify
+from gifworthy.media.gif import gif_info, webp_info
+from gifworthy.media.probe import probe
+from gifworthy.pipeline import paths
+from gifworthy.pipeline.paths import gifify_variant as variant
+from gifworthy.pipeline.stage import prepare
+from support import ROOT, stage_project
 
 PARAMS = {"sample_fps": 4, "play_fps": 16, "width": 180, "colors": 48, "dither": "bayer5",
           "formats": ["gif", "webp", "mp4"]}
@@ -103,27 +111,34 @@ def test_item_writes_every_format_and_a_record(video_30s, tmp_path):
     assert variant(PARAMS) == "w180_s4_p16_c48_bayer5"
 
 
-def test_prepare_requeues_gifs_made_by_other_code_or_from_another_source(tmp_path):
-    root = tmp_path / "gifs"
-    current = root / variant(PARAMS)
-    for item in ("a", "b", "c"):
-        gifify_item("clips", item, None, out_dir=current, params=PARAMS, skip_reason="x",
-                    source_key=f"{item}@1", code="code-1")
-    expected = {("clips", "a"): "a@1", ("clips", "b"): "b@2", ("clips", "c"): "c@1"}
-    counts = prepare(root, current, expected, code="code-1")
-    assert counts["requeued"] == 1  # b's source changed
-    assert sorted(p.stem for p in (current / "status/clips").iterdir()) == ["a", "c"]
-    counts = prepare(root, current, expected, code="code-2")  # gifify.py changed
-    assert counts["requeued"] == 2 and not list((current / "status/clips").iterdir())
+def test_prepare_requeues_gifs_made_by_other_code_or_from_another_source(tmp_path,
+                                                                         monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params = stage_project(tmp_path)
+    ids = [f"{c * 11}_000000_000002" for c in "abc"]
+    write_manifest(Manifest([DownloadItem(i, i[:11], "u", 0.0, 2.0, "train", "", "t:1")
+                             for i in ids], [], []), paths.MANIFEST_DIR)
+    trims = paths.clips_dir(params) / paths.STATUS
+    trims.mkdir(parents=True)
+    stage = GififyStage()
+    for item in ids:
+        (trims / f"{item}.json").write_text(json.dumps({"item_id": item, "status": "skipped"}))
+        assert "skipped" in stage.run_one(params, f"clips/{item}")
+    (trims / f"{ids[1]}.json.key").write_text("cut again by other trim code\n")
+    status = paths.gifs_dir(params) / paths.STATUS / "clips"
+    assert prepare(stage, params)["stale"] == 1  # b's source changed
+    assert sorted(p.name for p in status.iterdir() if p.suffix == ".json") == [
+        f"{ids[0]}.json", f"{ids[2]}.json"]
+    with open("src/gifworthy/gifify.py", "a") as fh:  # other GIF code
+        fh.write("\n# changed\n")
+    assert prepare(stage, params)["stale"] == 2 and not list(status.iterdir())
 
 
 def test_a_gif_moved_within_its_video_is_remade(video_30s, tmp_path, monkeypatch):
-    """A corpus update that keeps the video but moves a Video2GIF GIF: gifify-prepare must
+    """A corpus update that keeps the video but moves a Video2GIF GIF: `prepare gifify` must
     requeue it (found by a real run: a GIF kept the times of an older sample)."""
-    import yaml
-
     monkeypatch.chdir(tmp_path)
-    root = Path(__file__).resolve().parents[1]
+    root = ROOT
     params = yaml.safe_load((root / "params.yaml").read_text())
     params["gifify"]["formats"] = ["gif"]
     Path("params.yaml").write_text(yaml.safe_dump(params))
@@ -143,14 +158,13 @@ def test_a_gif_moved_within_its_video_is_remade(video_30s, tmp_path, monkeypatch
             "gif_id,youtube_id,start_sec,end_sec\n" f"100001,{yid},{start},{end}\n")
 
     gifs_csv(2.0, 4.0)
-    assert main(["gifify-v2g", str(status), "--gif-id", "100001", "--start", "2",
-                 "--end", "4"]) == 0
+    assert main(["run-one", "gifify", "v2g/100001"]) == 0
     record = next(Path("data/gifs").glob("*/status/v2g/100001.json"))
     assert json.loads(record.read_text())["status"] == "ok"
-    assert main(["gifify-prepare"]) == 0
+    assert main(["prepare", "gifify"]) == 0
     assert record.exists()  # same times, same source: kept
     gifs_csv(12.0, 14.0)
-    assert main(["gifify-prepare"]) == 0
+    assert main(["prepare", "gifify"]) == 0
     assert not record.exists()  # moved: Snakemake makes it again
 
 
@@ -199,9 +213,7 @@ def test_cli_gifify(video_30s, tmp_path, capsys):
 
 def test_sample_gifs_keep_every_frame_at_any_speed(tmp_path, monkeypatch):
     """Regression: re-timing with setpts in the sampled time base dropped frames of 2x/4x."""
-    import yaml
-
-    from gifworthy.sample import build_sample
+    from gifworthy.sample.corpus import build_sample
     from support import small_params
 
     monkeypatch.chdir(tmp_path)

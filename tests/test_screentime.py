@@ -8,12 +8,16 @@ from pathlib import Path
 
 import numpy as np
 import pytest
-from support import ROOT, make_video
 
-from gifworthy import screentime as st
 from gifworthy.cli import main
-from gifworthy.config import load_params
-from gifworthy.screentime_sample import build_screentime_sample, plan_video, truth_seconds
+from gifworthy.core.config import load_params
+from gifworthy.screentime.frames import extract_frames, load_frame
+from gifworthy.screentime.labels import LabelError, LabelledFrame, read_labels
+from gifworthy.screentime.model import class_weights, load_model, smooth
+from gifworthy.screentime.run import run_video, screen_seconds
+from gifworthy.screentime.sample import build_screentime_sample, plan_video, truth_seconds
+from gifworthy.screentime.validate import tune_thresholds
+from support import ROOT, make_video
 
 SMALL = {"labelled_videos": 3, "labelled_seconds": 8, "heldout_videos": 1, "heldout_seconds": 8,
          "empty_seconds": 4, "width": 320, "height": 180, "fps": 12}
@@ -40,7 +44,7 @@ def test_labels_merge_rows_and_multi_label_cells(tmp_path):
     root = _frames(tmp_path, ["ep1/000000.jpg", "ep1/000001.jpg", "ep2_0007.jpg"])
     labels = _csv(tmp_path, "frame,label\nep1/000000.jpg,Tom;jerry\nep1/000001.jpg,none\n"
                             "ep2_0007.jpg,tom\nep2_0007.jpg,jerry\n")
-    frames, classes = st.read_labels(labels, root)
+    frames, classes = read_labels(labels, root)
     assert classes == ["jerry", "tom"]
     by_name = {f.path.name: f for f in frames}
     assert by_name["000000.jpg"].labels == {"tom", "jerry"}
@@ -51,7 +55,8 @@ def test_labels_merge_rows_and_multi_label_cells(tmp_path):
 
 
 @pytest.mark.parametrize("rows, classes, message", [
-    ("ep1/000000.jpg,tom\nep1/000009.jpg,tom\n", None, "labels.csv:3: frame 'ep1/000009.jpg' not found"),
+    ("ep1/000000.jpg,tom\nep1/000009.jpg,tom\n", None,
+     "labels.csv:3: frame 'ep1/000009.jpg' not found"),
     ("../secret.jpg,tom\n", None, "labels.csv:2: frame '../secret.jpg' is outside"),
     ("/etc/passwd,tom\n", None, "is outside"),
     ("ep1/000000.jpg,\n", None, "labels.csv:2: empty label"),
@@ -66,51 +71,51 @@ def test_labels_merge_rows_and_multi_label_cells(tmp_path):
 ])
 def test_bad_labels_name_the_file_and_line(tmp_path, rows, classes, message):
     root = _frames(tmp_path, ["ep1/000000.jpg"])
-    with pytest.raises(st.LabelError, match=None) as err:
-        st.read_labels(_csv(tmp_path, "frame,label\n" + rows), root, classes)
+    with pytest.raises(LabelError, match=None) as err:
+        read_labels(_csv(tmp_path, "frame,label\n" + rows), root, classes)
     assert message in str(err.value)
 
 
 def test_all_label_problems_reported_at_once_and_missing_columns(tmp_path):
     root = _frames(tmp_path, ["a/000000.jpg"])
-    with pytest.raises(st.LabelError) as err:
-        st.read_labels(_csv(tmp_path, "frame,label\nx.jpg,tom\ny.jpg,tom\na/000000.jpg,\n"), root)
+    with pytest.raises(LabelError) as err:
+        read_labels(_csv(tmp_path, "frame,label\nx.jpg,tom\ny.jpg,tom\na/000000.jpg,\n"), root)
     assert [line.split(":")[1] for line in str(err.value).splitlines()] == ["2", "3", "4"]
-    with pytest.raises(st.LabelError, match="need columns 'frame' and 'label'"):
-        st.read_labels(_csv(tmp_path, "image,class\na/000000.jpg,tom\n"), root)
-    with pytest.raises(st.LabelError, match="cannot read labels"):
-        st.read_labels(tmp_path / "missing.csv", root)
+    with pytest.raises(LabelError, match="need columns 'frame' and 'label'"):
+        read_labels(_csv(tmp_path, "image,class\na/000000.jpg,tom\n"), root)
+    with pytest.raises(LabelError, match="cannot read labels"):
+        read_labels(tmp_path / "missing.csv", root)
 
 
 def test_unreadable_frame_is_a_clear_error(tmp_path):
     root = tmp_path / "frames"
     (root / "ep1").mkdir(parents=True)
     (root / "ep1/000000.jpg").write_bytes(b"not a jpeg")
-    with pytest.raises(st.LabelError, match="000000.jpg: not a readable image"):
-        st.load_frame(root / "ep1/000000.jpg")
+    with pytest.raises(LabelError, match="000000.jpg: not a readable image"):
+        load_frame(root / "ep1/000000.jpg")
 
 
 # ---------------------------------------------------------------------------- pure pieces
 def test_smoothing_and_seconds():
     probs = np.array([[0.0, 0.9], [0.9, 0.9], [0.0, 0.9], [0.0, 0.0], [0.0, 0.9]])
-    sm = st.smooth(probs, 3)
+    sm = smooth(probs, 3)
     assert sm[0, 0] == pytest.approx(0.45) and sm[2, 0] == pytest.approx(0.3)
-    assert np.array_equal(st.smooth(probs, 1), probs)
+    assert np.array_equal(smooth(probs, 1), probs)
     on = sm >= 0.5
     assert on[:, 0].tolist() == [False, False, False, False, False]  # an isolated blip goes
     assert on[:, 1].tolist() == [True, True, True, True, False]  # a one-second gap is filled
-    seconds = st.screen_seconds(on, ["tom", "jerry"], fps=1)
+    seconds = screen_seconds(on, ["tom", "jerry"], fps=1)
     assert seconds == {"tom": 0.0, "jerry": 4.0, "none": 1.0}
-    assert st.screen_seconds(np.zeros((0, 2), bool), ["a", "b"], 1) == {
+    assert screen_seconds(np.zeros((0, 2), bool), ["a", "b"], 1) == {
         "a": 0.0, "b": 0.0, "none": 0.0}
-    assert st.class_weights(np.array([[1, 0], [0, 0], [0, 0], [0, 1]], float)).tolist() == [3, 3]
+    assert class_weights(np.array([[1, 0], [0, 0], [0, 0], [0, 1]], float)).tolist() == [3, 3]
 
 
 def test_threshold_tuning_prefers_the_best_f1():
-    frames = [st.LabelledFrame(Path(f"{i}.jpg"), "v", i, frozenset(), i) for i in range(6)]
+    frames = [LabelledFrame(Path(f"{i}.jpg"), "v", i, frozenset(), i) for i in range(6)]
     probs = np.array([[0.3], [0.35], [0.25], [0.1], [0.3], [0.25]])
     truth = np.array([[True], [True], [False], [False], [True], [False]])
-    assert st.tune_thresholds(probs, truth, frames, 1).tolist() == [0.3]
+    assert tune_thresholds(probs, truth, frames, 1).tolist() == [0.3]
 
 
 def test_sample_truth_matches_the_frames_at_each_second(tmp_path):
@@ -130,7 +135,7 @@ def trained(tmp_path_factory):
     summary = build_screentime_sample(SMALL, 7, tmp / "sample")
     frames_dir = tmp / "frames"
     for video in sorted((tmp / "sample/labelled").glob("*.mp4")):
-        folder = st.extract_frames(video, frames_dir)
+        folder = extract_frames(video, frames_dir)
         assert len(list(folder.glob("*.jpg"))) == SMALL["labelled_seconds"]
     params = load_params(ROOT / "params.yaml")
     params["screentime"].update(epochs=15, augment_copies=1)
@@ -152,7 +157,7 @@ def test_train_validates_by_video_and_saves_a_model(trained):
     assert report["frames"] == 24 and set(report["classes"]) <= {"jerry", "spike", "tom"}
     assert 0 <= report["validation"]["accuracy"] <= 1
     assert "random_frame_split" in report
-    model = st.load_model(tmp / "model")
+    model = load_model(tmp / "model")
     assert model["classes"] == report["classes"] and len(model["thresholds"]) == len(
         model["classes"])
 
@@ -180,11 +185,11 @@ def test_run_writes_seconds_timeline_and_plot(trained, tmp_path):
 
 def test_video_without_characters_gives_zero_not_a_crash(trained, tmp_path):
     tmp, _, _ = trained
-    model = st.load_model(tmp / "model")
+    model = load_model(tmp / "model")
     # A model that never fires (thresholds above any probability) on a character-free video:
     # every class gets 0 seconds and the plot is drawn with empty rows.
     model["thresholds"] = [1.01] * len(model["classes"])
-    result = st.run_video(tmp / "sample/heldout/empty.mp4", model, tmp_path / "empty")
+    result = run_video(tmp / "sample/heldout/empty.mp4", model, tmp_path / "empty")
     assert all(result["seconds"][c] == 0 for c in model["classes"])
     assert result["seconds"]["none"] == SMALL["empty_seconds"]
     assert (tmp_path / "empty/timeline.png").stat().st_size > 0

@@ -2,8 +2,16 @@
 
 import numpy as np
 
-from gifworthy.segments import (IGNORED, NEGATIVE, POSITIVE, label_segments, read_table,
-                                segment_video, split_shots, summarize)
+from gifworthy.segments import (
+    IGNORED,
+    NEGATIVE,
+    POSITIVE,
+    label_segments,
+    read_table,
+    segment_video,
+    split_shots,
+    summarize,
+)
 
 
 def test_split_respects_min_and_max_length():

@@ -189,7 +189,7 @@ def test_fan_out_stages_on_slurm_match_a_local_run(tmp_path):
 
     cluster = init_project(tmp_path / "cluster")
     with local_slurm(tmp_path / "slurm"):
-        watcher = JobWatcher(kill_rule="features_video")
+        watcher = JobWatcher(kill_rule="features")
         t0 = time.time()
         proc = _slurm_repro(cluster, "profiles/slurm", watcher)
         seconds = time.time() - t0
@@ -197,7 +197,7 @@ def test_fan_out_stages_on_slurm_match_a_local_run(tmp_path):
         print(f"slurm run: {seconds:.0f} s, {len(rules)} jobs: "
               + ", ".join(f"{r} {rules.count(r)}" for r in sorted(set(rules))))
         # The per-file work went through Slurm; the reports stayed local (localrules).
-        assert {"download", "trim", "align_video", "shots_video", "features_video"} <= set(rules)
+        assert {"download", "trim", "align", "shots", "features"} <= set(rules)
         assert not [r for r in rules if r.endswith("_report")]
         # A job killed on the cluster was resubmitted (profile retries) and the stage completed.
         assert watcher.killed is not None, "no features job was seen running"
@@ -227,7 +227,7 @@ def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> 
     config.write_text(config.read_text().replace("retries: 2", "retries: 0"))
     assert "retries: 0" in config.read_text()
 
-    watcher = JobWatcher(kill_rule="features_video")
+    watcher = JobWatcher(kill_rule="features")
     failed = _slurm_repro(cluster, str(no_retries.relative_to(cluster)), watcher, check=False)
     assert failed.returncode != 0, "the stage should fail with a job killed and no retries"
     assert watcher.killed is not None
@@ -243,7 +243,7 @@ def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> 
     watcher = JobWatcher()
     rerun = _slurm_repro(cluster, "profiles/slurm", watcher)
     print(f"after a killed job with no retries: {_rules(watcher)} resubmitted")
-    assert _rules(watcher) == ["features_video"]
+    assert _rules(watcher) == ["features"]
     assert killed_id in next(iter(watcher.seen.values()))
     assert "Running stage 'features'" in rerun.stdout
     for stage in ("download", "align", "shots", "segments"):

@@ -1,12 +1,18 @@
 import json
 import subprocess
+from pathlib import Path
 
 import pytest
 
-from support import make_video
 from gifworthy.cli import main
-from gifworthy.media import count_frames, probe
-from gifworthy.trim import TrimError, prepare, trim, trim_item, variant
+from gifworthy.corpus.base import DownloadItem
+from gifworthy.corpus.manifest import Manifest, write_manifest
+from gifworthy.media.encode import TrimError, trim
+from gifworthy.media.probe import count_frames, probe
+from gifworthy.pipeline import paths
+from gifworthy.pipeline.stage import prepare
+from gifworthy.trim import TrimStage, trim_item
+from support import make_video, stage_project
 
 
 @pytest.mark.parametrize("start, end", [(0.0, 10.0), (3.3, 7.9), (12.0, 29.5), (1.04, 1.5)])
@@ -60,8 +66,8 @@ def test_trim_item_records_corrupt_download_and_keeps_going(tmp_path):
         "item_id": "aaaaaaaaaaa_000000_000002", "youtube_id": "aaaaaaaaaaa", "status": "ok",
         "segment": [0, 2], "segment_download": True,
         "file": "videos/aaaaaaaaaaa_000000_000002.mp4", "finished_at": "t"}))
-    rec = trim_item(status, dl, tmp_path / "clips", {"mode": "exact", "crf": 20,
-                                                   "preset": "veryfast"})
+    rec = trim_item(status, dl, tmp_path / "clips",
+                    {"mode": "exact", "crf": 20, "preset": "veryfast"})
     assert rec["status"] == "failed" and rec["category"] == "corrupt"
     assert "aaaaaaaaaaa_000000_000002.mp4" in rec["message"]
     written = json.loads((tmp_path / "clips/status/aaaaaaaaaaa_000000_000002.json").read_text())
@@ -69,22 +75,29 @@ def test_trim_item_records_corrupt_download_and_keeps_going(tmp_path):
     assert not (tmp_path / "clips/clips").exists() or not list((tmp_path / "clips/clips").iterdir())
 
 
-def test_prepare_requeues_clips_made_by_other_code_or_from_another_download(tmp_path):
-    params = {"mode": "exact", "crf": 20, "preset": "veryfast"}
-    dl = tmp_path / "dl"
-    (dl / "status").mkdir(parents=True)
+def test_prepare_requeues_clips_made_by_other_code_or_from_another_download(tmp_path,
+                                                                          monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    params = stage_project(tmp_path)
     ids = [f"{c * 11}_000000_000002" for c in "abc"]
-    for item in ids:
-        (dl / f"status/{item}.json").write_text(json.dumps(
-            {"item_id": item, "status": "failed", "finished_at": "t1"}))
-        trim_item(dl / f"status/{item}.json", dl, tmp_path / "clips" / variant(params), params,
-                  code="code-1")
-    (dl / f"status/{ids[1]}.json").write_text(json.dumps(
+    write_manifest(Manifest([DownloadItem(i, i[:11], "u", 0.0, 2.0, "train", "", "t:1")
+                             for i in ids], [], []), paths.MANIFEST_DIR)
+    records = {i: paths.download_record(params, i) for i in ids}
+    stage = TrimStage()
+    for item, record in records.items():
+        record.parent.mkdir(parents=True, exist_ok=True)
+        record.write_text(json.dumps({"item_id": item, "status": "failed", "finished_at": "t1"}))
+        assert "skipped" in stage.run_one(params, item)
+    records[ids[1]].write_text(json.dumps(
         {"item_id": ids[1], "status": "ok", "finished_at": "t2"}))  # downloaded again
-    status = tmp_path / "clips" / variant(params) / "status"
-    assert prepare(set(ids), tmp_path / "clips", dl, params, code="code-1")["requeued"] == 1
-    assert sorted(p.stem for p in status.iterdir()) == [ids[0], ids[2]]
-    assert prepare(set(ids), tmp_path / "clips", dl, params, code="code-2")["requeued"] == 2
+    status = paths.clips_dir(params) / paths.STATUS
+    assert prepare(stage, params)["stale"] == 1
+    assert sorted(p.name for p in status.iterdir()) == [
+        f"{ids[0]}.json", f"{ids[0]}.json.key", f"{ids[2]}.json", f"{ids[2]}.json.key"]
+    with open("src/gifworthy/trim.py", "a") as fh:  # other trim code
+        fh.write("\n# changed\n")
+    assert prepare(stage, params)["stale"] == 2
+    assert Path("data/clips").exists() and not list(status.iterdir())
 
 
 def test_cli_trim(video_30s, tmp_path, capsys):

@@ -1,8 +1,11 @@
 """gifworthy: turn video collections into GIF datasets and GIF-suitability rankers.
 
-One module per pipeline stage (see README): ``annotations`` and ``manifest`` read corpora,
-``sample`` builds the embedded corpus, ``download`` fetches with yt-dlp, ``trim`` cuts clips.
-The ``cli`` module is a thin command layer that Snakemake rules and DVC stages call.
+One package per domain (README, "Layout"): ``core`` (params, atomic files, ids, fingerprints),
+``media`` (everything that runs ffmpeg), ``pipeline`` (paths, jobs, the one stage shape),
+``corpus`` (format readers and the manifest), ``download``, ``align``, ``shots``,
+``features``, ``ranking``, ``screentime``, ``explorer``, the stage modules ``trim``,
+``gifify`` and ``segments``, and ``sample`` (the embedded corpus, which nothing in
+production imports). ``cli`` is the thin command layer DVC stages and Snakemake rules call.
 """
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"

@@ -8,11 +8,20 @@ aligned GIF, *negative* when no GIF touches it, and *ignored* otherwise.
 
 from __future__ import annotations
 
+import csv
 import math
 from pathlib import Path
 from typing import Any
 
-__all__ = ["POSITIVE", "NEGATIVE", "IGNORED", "split_shots", "label_segments", "COLUMNS"]
+from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
+from gifworthy.corpus.manifest import videos_with_gifs
+from gifworthy.media.probe import frame_rate
+from gifworthy.pipeline import paths
+from gifworthy.pipeline.stage import Job, Stage, write_index
+from gifworthy.shots.stage import load_shots
+
+__all__ = ["COLUMNS", "IGNORED", "NEGATIVE", "POSITIVE", "SegmentsStage", "label_segments",
+           "read_table", "segment_video", "split_shots", "summarize"]
 
 POSITIVE, NEGATIVE, IGNORED = 1, 0, -1
 COLUMNS = ["segment", "start_frame", "end_frame", "start_sec", "end_sec", "shot", "overlap",
@@ -58,13 +67,10 @@ def segment_video(shots_file: Path, alignments: list[dict[str, Any]], detector: 
                   params: dict[str, Any]) -> str:
     """The segment table (CSV text) of one video from its shots file and the alignment
     records of its GIFs (only aligned GIFs label; the best-covering GIF is named)."""
-    from .fsutil import csv_text
-    from .shots import load_shots
-
     shots = load_shots(shots_file, detector)
     gifs = [(int(r["start_frame"]), int(r["end_frame"]), str(r["gif_id"]))
             for r in alignments if r.get("aligned")]
-    segments = split_shots(shots["shots"], shots["fps"] or 25.0, params["min_sec"],
+    segments = split_shots(shots["shots"], frame_rate(shots["fps"]), params["min_sec"],
                            params["max_sec"])
     labelled = label_segments(segments, [(a, b) for a, b, _ in gifs],
                               positive_overlap=params["positive_overlap"])
@@ -79,8 +85,6 @@ def segment_video(shots_file: Path, alignments: list[dict[str, Any]], detector: 
 
 def read_table(path: Path) -> list[dict[str, Any]]:
     """A segment table written by :func:`segment_video`, with numbers as numbers."""
-    import csv
-
     with open(path, newline="", encoding="utf-8") as fh:
         rows = list(csv.DictReader(fh))
     ints = ("segment", "start_frame", "end_frame", "shot", "label")
@@ -90,8 +94,8 @@ def read_table(path: Path) -> list[dict[str, Any]]:
 
 
 def summarize(tables: list[Path]) -> dict[str, Any]:
-    counts = {"videos": 0, "segments": 0, "positive": 0, "negative": 0, "ignored": 0,
-              "videos_without_positive": 0}
+    counts: dict[str, Any] = {"videos": 0, "segments": 0, "positive": 0, "negative": 0,
+                              "ignored": 0, "videos_without_positive": 0}
     lengths = []
     for path in tables:
         rows = read_table(path)
@@ -104,3 +108,42 @@ def summarize(tables: list[Path]) -> dict[str, Any]:
         counts["videos_without_positive"] += not any(r["label"] == POSITIVE for r in rows)
     counts["mean_segment_sec"] = round(float(sum(lengths) / len(lengths)), 3) if lengths else 0.0
     return counts
+
+
+class SegmentsStage(Stage):
+    """One job per video with GIFs: its shots cut to length and labelled."""
+
+    name = "segments"
+
+    def folder(self, params: dict[str, Any]) -> Path:
+        return paths.segments_dir(params)
+
+    def variant_levels(self, params: dict[str, Any]) -> list[tuple[Path, Path, str]]:
+        return [(paths.SEGMENTS_ROOT, self.folder(params), r"tn.+_sd.+")]
+
+    def _job(self, params: dict[str, Any], video: str) -> Job:
+        return Job(self.name, video, self.folder(params) / f"{video}.csv",
+                   files={"shots": paths.shots_dir(params) / f"{video}.npz",
+                          "align": paths.ALIGN_DIR / paths.STATUS / f"{video}.json"},
+                   settings={"detector": params["shots"]["detector"],
+                             "segments": params["segments"]})
+
+    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+        return {v: self._job(params, v) for v in videos_with_gifs(params)}
+
+    def run_one(self, params: dict[str, Any], item: str) -> str:
+        job = self._job(params, item)
+        status = job.files["align"]
+        alignments = read_json(status) if status.exists() else []
+        table = segment_video(job.files["shots"], alignments, job.settings["detector"],
+                              job.settings["segments"])
+        write_text(job.output, table)
+        self.finish(job)
+        return f"{item}: {table.count(chr(10)) - 1} segments"
+
+    def report(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = sorted(self.folder(params).glob("*.csv"))
+        summary = summarize(files)
+        write_index(paths.SEGMENTS_ROOT, files)
+        write_json(paths.metrics_file(self.name), summary)
+        return summary

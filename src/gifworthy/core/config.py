@@ -1,0 +1,72 @@
+"""Load and validate ``params.yaml`` against ``params.schema.yaml``.
+
+Errors name the offending key as a dotted path (``download.max_height``) so a typo is found
+at once, before any stage runs.
+"""
+
+from __future__ import annotations
+
+import os
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import yaml
+
+from gifworthy.core.errors import GifworthyError
+
+__all__ = ["ParamsError", "SCHEMA_PATH", "load_params", "validate_params"]
+
+SCHEMA_PATH = Path(str(resources.files("gifworthy.core") / "params.schema.yaml"))
+
+
+class ParamsError(GifworthyError, ValueError):
+    """params.yaml does not match the schema; the message names every bad key."""
+
+
+def _schema() -> dict[str, Any]:
+    with open(SCHEMA_PATH, encoding="utf-8") as fh:
+        return yaml.safe_load(fh)
+
+
+def _key(error: jsonschema.ValidationError) -> str:
+    path = ".".join(str(p) for p in error.absolute_path)
+    if error.validator == "additionalProperties":
+        # The bad key is in the message, not the path: name it explicitly.
+        schema = error.schema if isinstance(error.schema, dict) else {}
+        instance = error.instance if isinstance(error.instance, dict) else {}
+        extra = sorted(set(instance) - set(schema.get("properties", {})))
+        path = ".".join(filter(None, [path, ",".join(extra)]))
+    elif error.validator == "required":
+        missing = error.message.split("'")[1] if "'" in error.message else ""
+        path = ".".join(filter(None, [path, missing]))
+    return path or "<top level>"
+
+
+def validate_params(params: Any, *, source: str = "params.yaml") -> dict[str, Any]:
+    """Raise :class:`ParamsError` listing each violation as ``source: key: message``."""
+    validator = jsonschema.Draft202012Validator(_schema())
+    errors = sorted(validator.iter_errors(params), key=lambda e: list(map(str, e.absolute_path)))
+    if errors:
+        lines = []
+        for err in errors:
+            if err.validator == "additionalProperties":
+                lines.append(f"{source}: {_key(err)}: unknown key")
+            else:
+                lines.append(f"{source}: {_key(err)}: {err.message}")
+        raise ParamsError("\n".join(lines))
+    return params
+
+
+def load_params(path: str | os.PathLike[str] = "params.yaml") -> dict[str, Any]:
+    """Read and validate a params file."""
+    path = Path(path)
+    try:
+        with open(path, encoding="utf-8") as fh:
+            params = yaml.safe_load(fh)
+    except FileNotFoundError:
+        raise ParamsError(f"{path}: not found") from None
+    except yaml.YAMLError as exc:
+        raise ParamsError(f"{path}: not valid YAML: {exc}") from None
+    return validate_params(params, source=str(path))

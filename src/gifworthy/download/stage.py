@@ -1,0 +1,338 @@
+"""Download stage: one manifest item in, one status record out, never a failed stage.
+
+* One :func:`download_item` call per item (Snakemake runs them in parallel, capped by the
+  ``downloads`` resource). It always writes a status record and returns; a bad video is a
+  record with a category, not an exception.
+* Files are fetched by a source (``sources``: yt-dlp for any URL it knows) into a private
+  temporary folder and renamed into place, then the record is written (atomically). A kill
+  at any moment leaves either nothing, or a finished video without a record (reused on the
+  next run, not downloaded again).
+* Throttling is never a failure: the :class:`~gifworthy.download.throttle.ThrottleGate`
+  pauses every concurrent download, honouring ``Retry-After``, then the video is tried again.
+* The stage's job keys leave the code out: a change to the download code never refetches.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import sys
+import tempfile
+import time
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable
+
+from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
+from gifworthy.core.ids import check_item_id
+from gifworthy.corpus.base import DownloadItem
+from gifworthy.corpus.manifest import read_downloads
+from gifworthy.download.failures import THROTTLE, Failure, classify, ffmpeg_problems
+from gifworthy.download.sources import resolve_url, source_for
+from gifworthy.download.throttle import ThrottleGate
+from gifworthy.media.probe import MediaError, probe
+from gifworthy.pipeline import paths
+from gifworthy.pipeline.records import DownloadRecord, read_record
+from gifworthy.pipeline.stage import Job, Stage
+
+__all__ = ["DownloadStage", "collect", "download_item", "status_path", "summarize",
+           "video_path"]
+
+
+def status_path(out_dir: Path, item_id: str) -> Path:
+    return out_dir / paths.STATUS / f"{item_id}.json"
+
+
+def video_path(out_dir: Path, item_id: str) -> Path:
+    return out_dir / "videos" / f"{item_id}.mp4"
+
+
+def _validate(path: Path, item: DownloadItem, dl: dict[str, Any]) -> tuple[dict[str, Any] | None,
+                                                                          Failure | None]:
+    try:
+        meta = probe(path)
+    except MediaError as exc:
+        return None, classify(f"corrupt download: {exc}")
+    if meta["duration"] <= 0:
+        return None, classify("corrupt download: zero duration")
+    if item.start is not None and item.end is not None and dl.get("segments", True):
+        wanted = item.end - item.start
+        # A cut-short transfer yields a shorter clip with exit code 0; a clip may also be
+        # short because the video itself ends earlier, which ffmpeg cannot tell us. Require
+        # at least half the annotated length; shorter is recorded as a network failure.
+        if meta["duration"] < 0.5 * wanted - 0.5:
+            return None, classify(
+                f"segment is {meta['duration']:.2f} s, annotation wants {wanted:.2f} s: "
+                "stream ends prematurely or the video is shorter than the annotation")
+    return meta, None
+
+
+def _record(item: DownloadItem, dl: dict[str, Any], **fields: Any) -> DownloadRecord:
+    rec = DownloadRecord(
+        item_id=item.item_id,
+        youtube_id=item.youtube_id,
+        segment=[item.start, item.end] if item.start is not None and item.end is not None
+        else None,
+        segment_download=bool(item.is_segment and dl.get("segments", True)),
+        exact_cuts=bool(dl.get("exact_cuts", True)),
+        status="failed",
+        category="",
+        retry=False,
+        message="",
+        bytes=0,
+        download_seconds=0.0,
+        ffmpeg_seconds=0.0,
+        attempts=0,
+        throttle_pauses=0,
+        file=None,
+        finished_at=_iso(time.time()),
+    )
+    rec.update(fields)  # type: ignore[typeddict-item]
+    return rec
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, timezone.utc).isoformat(timespec="seconds")
+
+
+def _finished_at(video: Path) -> str:
+    # An ok record's time is the video's own mtime, so a record rebuilt for a finished file
+    # (after a kill) is identical and the trims made from it stay valid.
+    return _iso(video.stat().st_mtime)
+
+
+def download_item(
+    item: DownloadItem,
+    out_dir: str | os.PathLike[str],
+    dl: dict[str, Any],
+    *,
+    gate: ThrottleGate,
+    sleep: Callable[[float], None] = time.sleep,
+    log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
+) -> DownloadRecord:
+    """Download one manifest item into ``out_dir`` and write its status record.
+
+    Returns the record. Never raises for a bad video; raises only for programming or
+    configuration errors (bad id, unwritable directory).
+    """
+    check_item_id(item.item_id)
+    out = Path(out_dir)
+    final = video_path(out, item.item_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    record_file = status_path(out, item.item_id)
+
+    if final.exists():
+        # Finished by a run that was killed before it wrote the record: reuse, don't refetch.
+        meta, failure = _validate(final, item, dl)
+        if failure is None:
+            rec = _record(item, dl, status="ok", bytes=final.stat().st_size,
+                          file=str(final.relative_to(out)), reused=True,
+                          finished_at=_finished_at(final), **_meta(meta))
+            write_json(record_file, rec)
+            return rec
+        final.unlink()
+
+    url = resolve_url(item.url)
+    source = source_for(url)
+    attempts = 0
+    pauses = 0
+    download_seconds = ffmpeg_seconds = 0.0
+    last: Failure | None = None
+    while True:
+        gate.wait()
+        attempts += 1
+        tmpdir = Path(tempfile.mkdtemp(prefix=f".tmp-{item.item_id}-", dir=final.parent))
+        try:
+            result = source.fetch(item, url, dl, tmpdir)
+            download_seconds += result.download_seconds
+            ffmpeg_seconds += result.ffmpeg_seconds
+            if result.ok and result.file is not None:
+                t0 = time.perf_counter()
+                meta, failure = _validate(result.file, item, dl)
+                ffmpeg_seconds += time.perf_counter() - t0
+                problems = ffmpeg_problems(result.stderr)
+                if failure is not None and problems:
+                    # ffmpeg may exit 0 on a cut-short transfer; its stderr says so.
+                    failure = classify(f"ffmpeg: {problems} | {failure.message}")
+                if failure is None:
+                    os.replace(result.file, final)
+                    rec = _record(item, dl, status="ok", bytes=final.stat().st_size,
+                                  download_seconds=round(download_seconds, 3),
+                                  ffmpeg_seconds=round(ffmpeg_seconds, 3), attempts=attempts,
+                                  throttle_pauses=pauses, file=str(final.relative_to(out)),
+                                  finished_at=_finished_at(final),
+                                  format_id=result.info.get("format_id"), **_meta(meta))
+                    write_json(record_file, rec)
+                    return rec
+            else:
+                failure = result.failure
+        finally:
+            shutil.rmtree(tmpdir, ignore_errors=True)
+        assert failure is not None
+        last = failure
+        if failure.throttled:
+            attempts -= 1  # a throttled try is not the video's fault
+            pauses += 1
+            if pauses > int(dl["throttle_max_pauses"]):
+                break
+            wait = failure.retry_after
+            if wait is None:
+                wait = float(dl["throttle_cooldown_seconds"])
+            log(f"{item.item_id}: throttled ({failure.message[:120]}); pausing all downloads "
+                f"for {wait:g} s")
+            gate.pause(wait, reason=failure.message)
+            continue
+        if not failure.retry or attempts >= int(dl["attempts"]):
+            break
+        backoff = float(dl["backoff_seconds"]) * 2 ** (attempts - 1)
+        log(f"{item.item_id}: {failure.category} (attempt {attempts}); retrying in {backoff:g} s")
+        sleep(backoff)
+
+    status = THROTTLE if last.throttled else "failed"
+    rec = _record(item, dl, status=status, category=last.category if not last.throttled else "",
+                  retry=last.retry, message=last.message, attempts=attempts,
+                  throttle_pauses=pauses, download_seconds=round(download_seconds, 3),
+                  ffmpeg_seconds=round(ffmpeg_seconds, 3))
+    write_json(record_file, rec)
+    return rec
+
+
+def _meta(meta: dict[str, Any] | None) -> dict[str, Any]:
+    if not meta:
+        return {}
+    return {k: meta[k] for k in ("duration", "width", "height", "fps")}
+
+
+def collect(items: list[DownloadItem], out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
+    """Status records of the manifest's items (missing ones as status "missing")."""
+    out = Path(out_dir)
+    records = []
+    for item in items:
+        path = status_path(out, item.item_id)
+        try:
+            records.append(read_json(path))
+        except (OSError, ValueError):
+            records.append({"item_id": item.item_id, "youtube_id": item.youtube_id,
+                            "status": "missing", "category": "", "message": "no status record"})
+    return records
+
+
+def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by status and category, bytes, and the download-vs-ffmpeg time shares."""
+    by_status: dict[str, int] = {}
+    by_category: dict[str, int] = {}
+    total_bytes = 0
+    t_download = t_ffmpeg = 0.0
+    for rec in records:
+        by_status[rec["status"]] = by_status.get(rec["status"], 0) + 1
+        if rec["status"] == "failed":
+            by_category[rec["category"]] = by_category.get(rec["category"], 0) + 1
+        total_bytes += int(rec.get("bytes") or 0)
+        t_download += float(rec.get("download_seconds") or 0.0)
+        t_ffmpeg += float(rec.get("ffmpeg_seconds") or 0.0)
+    total_time = t_download + t_ffmpeg
+    n = len(records)
+    return {
+        "items": n,
+        "ok": by_status.get("ok", 0),
+        "failed": by_status.get("failed", 0),
+        "throttled": by_status.get(THROTTLE, 0),
+        "missing": by_status.get("missing", 0),
+        "failed_share": round(by_status.get("failed", 0) / n, 4) if n else 0.0,
+        "by_status": dict(sorted(by_status.items())),
+        "by_category": dict(sorted(by_category.items())),
+        "bytes": total_bytes,
+        "download_seconds": round(t_download, 3),
+        "ffmpeg_seconds": round(t_ffmpeg, 3),
+        "download_time_share": round(t_download / total_time, 4) if total_time else 0.0,
+        "ffmpeg_time_share": round(t_ffmpeg / total_time, 4) if total_time else 0.0,
+    }
+
+
+def _items(path: Path = paths.DOWNLOADS_CSV) -> list[DownloadItem]:
+    if not Path(path).exists():
+        raise FileNotFoundError(f"{path}: manifest not found (run the manifest stage first)")
+    return read_downloads(path)
+
+
+class DownloadStage(Stage):
+    """Every manifest item, fetched once: other params' variant folders, items no longer in
+    the manifest and temporaries are removed; transient failures, throttled items, the
+    categories named in ``download.retry_failed`` and records whose video is gone are tried
+    again; everything else is never fetched again."""
+
+    name = "download"
+    code_in_key = False
+
+    def folder(self, params: dict[str, Any]) -> Path:
+        return paths.download_dir(params)
+
+    def variant_levels(self, params: dict[str, Any]) -> list[tuple[Path, Path, str]]:
+        return [(paths.DOWNLOAD_ROOT, self.folder(params), r"h\d+_\w+")]
+
+    def item_folders(self, params: dict[str, Any]) -> list[Path]:
+        folder = self.folder(params)
+        return [folder / paths.STATUS, folder / "videos"]
+
+    def _job(self, params: dict[str, Any], item: DownloadItem) -> Job:
+        folder = self.folder(params)
+        dl = params["download"]
+        return Job(self.name, item.item_id, status_path(folder, item.item_id),
+                   settings={"max_height": dl["max_height"], "segments": dl.get("segments", True),
+                             "exact_cuts": dl.get("exact_cuts", True), "url": item.url,
+                             "start": item.start, "end": item.end},
+                   media=(video_path(folder, item.item_id),))
+
+    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+        self._retry = set(params["download"].get("retry_failed", []))
+        return {item.item_id: self._job(params, item) for item in _items()}
+
+    def keep(self, job: Job) -> bool:
+        record = read_record(job.output)
+        if record is None:
+            return False
+        if record.get("status") == "ok":
+            return (job.output.parent.parent / str(record.get("file") or "")).is_file()
+        if record.get("status") == THROTTLE or record.get("retry"):
+            return False
+        retry = getattr(self, "_retry", set())
+        return not ("all" in retry or record.get("category") in retry)
+
+    def adopt(self, job: Job) -> bool:
+        # Records written before job keys existed: a record of the same item and segment is
+        # that item's download (finished or failed; ``keep`` then applies the retry policy),
+        # so nothing is fetched again because keys were introduced.
+        record = read_record(job.output)
+        if record is None:
+            return False
+        start, end = job.settings["start"], job.settings["end"]
+        return record.get("segment") == ([start, end] if start is not None else None)
+
+    def run_one(self, params: dict[str, Any], item: str) -> str:
+        found = [i for i in _items() if i.item_id == item]
+        if not found:
+            raise ValueError(f"download: no item {item!r} in {paths.DOWNLOADS_CSV}")
+        record = download_item(found[0], self.folder(params), params["download"],
+                               gate=ThrottleGate(paths.THROTTLE_FILE))
+        self.finish(self._job(params, found[0]))
+        return (f"{item}: {record.get('status')} {record.get('category', '')} "
+                f"{record.get('message', '')[:200]}").rstrip()
+
+    def report(self, params: dict[str, Any]) -> dict[str, Any]:
+        records = collect(_items(), self.folder(params))
+        root = paths.DOWNLOAD_ROOT
+        write_text(root / "stats.csv", csv_text(
+            ["id", "bytes", "download_seconds", "ffmpeg_seconds", "when"],
+            [[r["item_id"], r.get("bytes", 0), r.get("download_seconds", 0.0),
+              r.get("ffmpeg_seconds", 0.0), r.get("finished_at", "")]
+             for r in records if r["status"] == "ok"]))
+        write_text(root / "failed.csv", csv_text(
+            ["id", "category", "message"],
+            [[r["item_id"], r.get("category") or r["status"], r.get("message", "")]
+             for r in records if r["status"] != "ok"]))
+        summary = summarize(records)
+        write_text(root / "time_share.csv", csv_text(
+            ["phase", "seconds"], [["download", summary["download_seconds"]],
+                                   ["ffmpeg", summary["ffmpeg_seconds"]]]))
+        write_json(paths.metrics_file(self.name), summary)
+        return {k: summary[k] for k in ("items", "ok", "failed", "throttled", "bytes")}

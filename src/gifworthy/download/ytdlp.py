@@ -1,0 +1,178 @@
+"""The yt-dlp source: yt-dlp embedded as a library, <=``max_height`` formats, segment-only
+downloads for clip annotations (``download_ranges``, exact cuts with
+``force_keyframes_at_cuts``), and the failure of a try classified from yt-dlp's error, its
+``HTTPError`` and, for segment downloads, ffmpeg's stderr captured at the file-descriptor
+level (yt-dlp only says "ffmpeg exited with code 1")."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any, Callable, Iterator
+
+from gifworthy.corpus.base import DownloadItem
+from gifworthy.download.failures import classify, ffmpeg_http_status, ffmpeg_problems
+from gifworthy.download.sources import Attempt
+from gifworthy.download.throttle import parse_retry_after
+
+__all__ = ["YtDlpSource", "format_selector"]
+
+
+# --------------------------------------------------------------------------------------------
+# yt-dlp
+# --------------------------------------------------------------------------------------------
+def format_selector(max_height: int) -> str:
+    """Best video+audio at most ``max_height`` tall, else the smallest there is."""
+    h = int(max_height)
+    return f"bv*[height<={h}]+ba/b[height<={h}]/wv*+ba/w"
+
+
+class _Logger:
+    """Collects yt-dlp's messages instead of printing progress noise."""
+
+    def __init__(self) -> None:
+        self.errors: list[str] = []
+        self.warnings: list[str] = []
+
+    def debug(self, msg: str) -> None:
+        pass
+
+    def info(self, msg: str) -> None:
+        pass
+
+    def warning(self, msg: str) -> None:
+        self.warnings.append(msg)
+
+    def error(self, msg: str) -> None:
+        self.errors.append(msg)
+
+
+@contextlib.contextmanager
+def _capture_stderr_fd() -> Iterator[Callable[[], str]]:
+    """Redirect file descriptor 2 (inherited by ffmpeg children) to a temporary file.
+
+    yt-dlp runs ffmpeg for segment downloads without capturing its stderr, and reports only
+    "ffmpeg exited with code 1"; the HTTP status that explains it is in that stderr.
+    """
+    sys.stderr.flush()
+    saved = os.dup(2)
+    with tempfile.TemporaryFile(mode="w+b") as tmp:
+        os.dup2(tmp.fileno(), 2)
+
+        def read() -> str:
+            sys.stderr.flush()
+            tmp.seek(0)
+            return tmp.read().decode("utf-8", "replace")
+
+        try:
+            yield read
+        finally:
+            sys.stderr.flush()
+            os.dup2(saved, 2)
+            os.close(saved)
+
+
+def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _Logger, *,
+                on_postprocessor: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
+    import yt_dlp.utils
+
+    params: dict[str, Any] = {
+        "format": format_selector(dl["max_height"]),
+        "outtmpl": {"default": str(outdir / "media.%(ext)s")},
+        "merge_output_format": "mp4",
+        "noplaylist": True,
+        # Not quiet: yt-dlp would pass "-loglevel quiet" to ffmpeg and hide the HTTP status of
+        # a failed segment download. Messages go to our logger, not the terminal.
+        "quiet": False,
+        "no_warnings": False,
+        "noprogress": True,
+        "logger": logger,
+        "retries": 3,
+        "fragment_retries": 3,
+        "socket_timeout": float(dl["socket_timeout"]),
+        "overwrites": True,
+        "continuedl": False,
+        "cachedir": False,
+        "postprocessor_hooks": [on_postprocessor],
+    }
+    if item.start is not None and item.end is not None and dl.get("segments", True):
+        # yt-dlp takes float seconds and no chapters (its stubs say ints and a list).
+        ranges: Any = [(float(item.start), float(item.end))]
+        no_chapters: Any = None
+        params["download_ranges"] = yt_dlp.utils.download_range_func(no_chapters, ranges)
+        params["force_keyframes_at_cuts"] = bool(dl.get("exact_cuts", True))
+    return params
+
+
+def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> Attempt:
+    import yt_dlp
+    import yt_dlp.networking.exceptions
+    import yt_dlp.utils
+
+    logger = _Logger()
+    timings = {"pp_start": 0.0, "pp_total": 0.0}
+
+    def on_pp(d: dict[str, Any]) -> None:
+        if d.get("status") == "started":
+            timings["pp_start"] = time.perf_counter()
+        elif d.get("status") == "finished" and timings["pp_start"]:
+            timings["pp_total"] += time.perf_counter() - timings["pp_start"]
+            timings["pp_start"] = 0.0
+
+    params = _ydl_params(item, dl, tmpdir, logger, on_postprocessor=on_pp)
+    t0 = time.perf_counter()
+    status: int | None = None
+    retry_after: float | None = None
+    message = ""
+    info: Any = None
+    with _capture_stderr_fd() as read_stderr:
+        try:
+            with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]  # yt-dlp's own TypedDict
+                info = ydl.extract_info(url, download=True)
+        except yt_dlp.utils.DownloadError as exc:
+            message = str(exc)
+            cause = exc.exc_info[1] if exc.exc_info else None
+            http_error = getattr(yt_dlp.networking.exceptions, "HTTPError", ())
+            if http_error and isinstance(cause, http_error):
+                status = getattr(cause, "status", None)
+                headers = getattr(getattr(cause, "response", None), "headers", {}) or {}
+                retry_after = parse_retry_after(headers.get("Retry-After"))
+        except Exception as exc:  # yt-dlp surfaces odd things (OSError, ValueError) too
+            message = f"{type(exc).__name__}: {exc}"
+        stderr = read_stderr()
+    elapsed = time.perf_counter() - t0
+    if info is None or message:
+        detail = message
+        if "ffmpeg exited" in message or not message:
+            # The real reason of a failed segment download is in ffmpeg's stderr.
+            detail = (message + " | ffmpeg: " + ffmpeg_problems(stderr)).strip(" |")
+            if status is None:
+                status = ffmpeg_http_status(stderr)
+        return Attempt(False, failure=classify(detail, status=status, retry_after=retry_after),
+                        download_seconds=elapsed)
+    files = [p for p in tmpdir.iterdir() if p.is_file() and not p.name.endswith(
+        (".part", ".ytdl", ".temp"))]
+    media = [p for p in files if p.name.startswith("media.")]
+    if not media:
+        return Attempt(False, failure=classify("no output file written"),
+                        download_seconds=elapsed)
+    return Attempt(True, file=max(media, key=lambda p: p.stat().st_size), info=info,
+                    download_seconds=elapsed - timings["pp_total"],
+                    ffmpeg_seconds=timings["pp_total"], stderr=stderr)
+
+
+class YtDlpSource:
+    """Any URL yt-dlp knows (YouTube and some 1,800 other sites, plain HTTP files)."""
+
+    name = "yt-dlp"
+
+    def handles(self, url: str) -> bool:
+        return url.startswith(("http://", "https://"))
+
+    def fetch(self, item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path
+              ) -> Attempt:
+        return _attempt(item, url, dl, tmpdir)

@@ -1,0 +1,183 @@
+"""The features stage: the extractors named in params.yaml, concatenated in that order, from
+one ffmpeg decode per video with one branch per distinct stream (size, rate, colour), one
+``.npz`` per video (matrix, column names, segment table), and their speed report."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gifworthy.core.fsutil import atomic_path, write_json
+from gifworthy.corpus.base import VideoInfo
+from gifworthy.corpus.manifest import read_videos, videos_with_gifs
+from gifworthy.features.backbones import load_c3d
+from gifworthy.features.base import ExtractorContext
+from gifworthy.features.registry import get_extractor
+from gifworthy.media.decode import Stream, decode_streams
+from gifworthy.media.probe import MediaError, frame_rate, probe
+from gifworthy.pipeline import paths
+from gifworthy.pipeline.records import source_video
+from gifworthy.pipeline.stage import Job, Stage, write_index
+from gifworthy.segments import COLUMNS, read_table
+from gifworthy.shots.stage import load_shots
+
+__all__ = ["FeaturesStage", "extract_features", "features_video", "load_video_features",
+           "summarize"]
+
+
+def extract_features(video: str, segments: list[dict[str, Any]], params: dict[str, Any], *,
+                     transnet_per_second: np.ndarray | None = None, category: str = "",
+                     title: str = "") -> dict[str, Any]:
+    """Features of ``segments`` of ``video`` from ``params["extractors"]`` (in order).
+
+    Returns ``matrix`` (segments x features, float32), ``names`` (one per column),
+    ``blocks`` ({extractor: [first, last) columns}) and ``seconds`` (time per extractor,
+    plus ``decode``, for the speed report).
+    """
+    names_wanted = list(params["extractors"])
+    extractors = {name: get_extractor(name) for name in names_wanted}
+    if "c3d" in names_wanted:
+        load_c3d(params.get("c3d_weights"))  # fail before decoding anything
+    info = probe(video)
+    specs: dict[str, Stream] = {}
+    for extractor in extractors.values():
+        specs.update(extractor.streams(params, info["width"], info["height"]))
+    seconds: dict[str, float] = {}
+    t0 = time.perf_counter()
+    with decode_streams(video, specs, info) as (streams, info):
+        seconds["decode"] = round(time.perf_counter() - t0, 3)
+        fps = frame_rate(info["fps"])
+        n_frames = len(streams["small"]) if "small" in streams else int(
+            round(info["duration"] * fps))
+        ctx = ExtractorContext(
+            streams=streams, segments=segments, params=params, fps=fps,
+            n_frames=max(n_frames, max((s["end_frame"] for s in segments), default=0)),
+            transnet_per_second=transnet_per_second, category=category, title=title)
+        blocks: dict[str, list[int]] = {}
+        matrices: list[np.ndarray] = []
+        names: list[str] = []
+        for name, extractor in extractors.items():
+            t = time.perf_counter()
+            rows, cols = extractor.extract(ctx)
+            seconds[name] = round(time.perf_counter() - t, 3)
+            blocks[name] = [sum(m.shape[1] for m in matrices),
+                            sum(m.shape[1] for m in matrices) + rows.shape[1]]
+            matrices.append(rows)
+            names += cols
+    matrix = np.concatenate(matrices, axis=1) if matrices else np.zeros((len(segments), 0))
+    return {"matrix": matrix.astype(np.float32), "names": names, "blocks": blocks,
+            "seconds": seconds, "duration": info["duration"]}
+
+
+def features_video(video: Any, segments_csv: Any, shots_file: Any, out: Any,
+                   params: dict[str, Any], *, category: str = "", title: str = "") -> None:
+    """Features of one video's segments, written with its segment table to ``out`` (.npz,
+    atomically). A missing video or a video with no segments gives an empty matrix."""
+    segments = read_table(Path(segments_csv))
+    shots = load_shots(Path(shots_file), "transnet")
+    record: dict[str, Any] = {"error": "", "names": np.zeros(0, str), "seconds": "{}",
+                              "duration": 0.0, "gif_id": np.array([s["gif_id"] for s in segments])}
+    matrix = np.zeros((len(segments), 0), np.float32)
+    if video is None:
+        record["error"] = "source video not downloaded"
+    elif segments:
+        try:
+            found = extract_features(str(video), segments, params,
+                                     transnet_per_second=shots["features_per_second"],
+                                     category=category, title=title)
+        except (MediaError, ValueError, OSError) as exc:
+            record["error"] = f"cannot extract features: {exc}"
+        else:
+            matrix = found["matrix"]
+            record.update(names=np.array(found["names"]), duration=found["duration"],
+                          seconds=json.dumps(found["seconds"]),
+                          blocks=json.dumps(found["blocks"]))
+    table = {c: np.array([s[c] for s in segments]) for c in COLUMNS}
+    Path(out).parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, matrix=matrix, **{f"segment_{k}": v for k, v in table.items()}, **record)
+
+
+def load_video_features(path: Any) -> dict[str, Any]:
+    """A features file: ``matrix``, ``names``, ``segments`` (the table as columns), ``error``."""
+    with np.load(path, allow_pickle=False) as z:
+        out = {"matrix": np.asarray(z["matrix"]), "names": [str(n) for n in z["names"]],
+               "error": str(z["error"]), "duration": float(z["duration"]),
+               "seconds": json.loads(str(z["seconds"])),
+               "blocks": json.loads(str(z["blocks"])) if "blocks" in z else {},
+               "segments": {k[len("segment_"):]: np.asarray(z[k]) for k in z.files
+                            if k.startswith("segment_")},
+               "gif_id": [str(g) for g in z["gif_id"]]}
+    return out
+
+
+def summarize(files: list[Any]) -> dict[str, Any]:
+    """Seconds per minute of video for each extractor and for the decode, and the decode's
+    share, over all videos."""
+    totals: dict[str, float] = {}
+    minutes = 0.0
+    videos = errors = segments = 0
+    dims = 0
+    for path in files:
+        f = load_video_features(path)
+        videos += 1
+        if f["error"]:
+            errors += 1
+            continue
+        segments += len(f["matrix"])
+        dims = f["matrix"].shape[1] or dims
+        minutes += f["duration"] / 60.0
+        for k, v in f["seconds"].items():
+            totals[k] = totals.get(k, 0.0) + float(v)
+    per_minute = {k: round(v / minutes, 3) for k, v in totals.items()} if minutes else {}
+    spent = sum(totals.values())
+    return {"videos": videos, "errors": errors, "segments": segments, "dimensions": dims,
+            "video_minutes": round(minutes, 2),
+            "seconds_per_video_minute": per_minute,
+            "decode_share": round(totals.get("decode", 0.0) / spent, 4) if spent else 0.0}
+
+
+class FeaturesStage(Stage):
+    """One job per video with GIFs; the video's title and category come from the manifest."""
+
+    name = "features"
+
+    def folder(self, params: dict[str, Any]) -> Path:
+        return paths.features_dir(params)
+
+    def variant_levels(self, params: dict[str, Any]) -> list[tuple[Path, Path, str]]:
+        folder = self.folder(params)  # <segments variant>/<extractors variant>
+        return [(paths.FEATURES_ROOT, folder.parent, r"tn.+_sd.+"),
+                (folder.parent, folder, r".+_f.+")]
+
+    def _job(self, params: dict[str, Any], video: str, info: dict[str, VideoInfo]) -> Job:
+        known = info.get(video) or VideoInfo(video)
+        return Job(self.name, video, self.folder(params) / f"{video}.npz",
+                   records={"download": paths.download_record(params, video)},
+                   files={"segments": paths.segments_dir(params) / f"{video}.csv",
+                          "shots": paths.shots_dir(params) / f"{video}.npz"},
+                   settings={"features": params["features"],
+                             "category": known.category, "title": known.title})
+
+    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+        info = read_videos()
+        return {v: self._job(params, v, info) for v in videos_with_gifs(params)}
+
+    def run_one(self, params: dict[str, Any], item: str) -> str:
+        job = self._job(params, item, read_videos())
+        features_video(source_video(params, item), job.files["segments"], job.files["shots"],
+                       job.output, job.settings["features"], category=job.settings["category"],
+                       title=job.settings["title"])
+        self.finish(job)
+        return f"{item}: features written"
+
+    def report(self, params: dict[str, Any]) -> dict[str, Any]:
+        files = sorted(self.folder(params).glob("*.npz"))
+        summary = summarize(files)
+        write_index(paths.FEATURES_ROOT, files)
+        write_json(paths.metrics_file(self.name), summary)
+        return summary.get("seconds_per_video_minute", {})

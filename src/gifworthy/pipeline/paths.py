@@ -1,0 +1,110 @@
+"""Every path under ``data/``, ``models/``, ``metrics/`` and ``dvclive/``, and every variant
+name. The Snakefile, the stages, the CLI and the tests all ask here, so a path is spelled
+once. Params that change a file's bytes are part of its folder name (GUIDE 3, trap 3:
+Snakemake cannot see param changes in a fresh clone or a DVC temp workspace). This module
+imports no stage."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+__all__ = [
+    "ABLATION_DIR", "ALIGN_DIR", "CLIPS_ROOT", "DOWNLOADS_CSV", "DOWNLOAD_ROOT", "EVAL_DIR",
+    "EXPLORER_DIR", "FEATURES_ROOT", "GIFS_CSV", "GIF_FILES_CSV", "GIFS_ROOT", "LIVE_DIR",
+    "MANIFEST_DIR", "METRICS_DIR", "MODELS_DIR", "SAMPLE_DIR", "SCREENTIME_MODEL_DIR",
+    "SEGMENTS_ROOT", "SHOTS_ROOT", "STATUS", "THROTTLE_FILE", "VIDEOS_CSV", "clips_dir",
+    "download_dir", "download_record", "download_variant", "features_dir", "gifify_variant",
+    "gifs_dir", "metrics_file", "segments_dir", "shots_dir", "trim_variant",
+]
+
+# Where the embedded sample corpus is built (its own DVC stage; only the sample package and
+# the corpus readers look inside).
+SAMPLE_DIR = Path("data/sample")
+MANIFEST_DIR = Path("data/manifest")
+DOWNLOADS_CSV = MANIFEST_DIR / "downloads.csv"
+GIFS_CSV = MANIFEST_DIR / "gifs.csv"
+VIDEOS_CSV = MANIFEST_DIR / "videos.csv"
+GIF_FILES_CSV = MANIFEST_DIR / "gif_files.csv"
+DOWNLOAD_ROOT = Path("data/download")
+CLIPS_ROOT = Path("data/clips")
+GIFS_ROOT = Path("data/gifs")
+EXPLORER_DIR = Path("data/explorer")
+ALIGN_DIR = Path("data/align")
+SHOTS_ROOT = Path("data/shots")
+SEGMENTS_ROOT = Path("data/segments")
+FEATURES_ROOT = Path("data/features")
+MODELS_DIR = Path("models/ranking")
+SCREENTIME_MODEL_DIR = Path("models/screentime")
+EVAL_DIR = Path("data/eval")
+ABLATION_DIR = Path("data/ablation")
+LIVE_DIR = Path("dvclive/train")
+METRICS_DIR = Path("metrics")
+THROTTLE_FILE = Path(".gifworthy/throttle.json")
+# The folder of per-item status records inside a stage's variant folder.
+STATUS = "status"
+
+
+def metrics_file(stage: str) -> Path:
+    """``metrics/<stage>.json``: each stage's small metrics file (``cache: false``)."""
+    return METRICS_DIR / f"{stage}.json"
+
+
+def download_variant(download: dict[str, Any]) -> str:
+    """Folder name for the params that change downloaded bytes."""
+    cut = "full"
+    if download.get("segments", True):
+        cut = "exact" if download.get("exact_cuts", True) else "keyframe"
+    return f"h{int(download['max_height'])}_{cut}"
+
+
+def trim_variant(trim: dict[str, Any]) -> str:
+    """Folder name for the params that change a clip's bytes."""
+    if trim["mode"] == "fast":
+        return "fast"
+    return f"exact_crf{int(trim['crf'])}_{trim['preset']}"
+
+
+def gifify_variant(gifify: dict[str, Any]) -> str:
+    """Folder name for every param that changes a GIF's bytes."""
+    return (f"w{int(gifify['width'])}_s{gifify['sample_fps']:g}_p{gifify['play_fps']:g}"
+            f"_c{int(gifify['colors'])}_{gifify['dither']}")
+
+
+def download_dir(params: dict[str, Any]) -> Path:
+    return DOWNLOAD_ROOT / download_variant(params["download"])
+
+
+def download_record(params: dict[str, Any], item_id: str) -> Path:
+    """The status record of one download item."""
+    return download_dir(params) / STATUS / f"{item_id}.json"
+
+
+def clips_dir(params: dict[str, Any]) -> Path:
+    return CLIPS_ROOT / trim_variant(params["trim"])
+
+
+def gifs_dir(params: dict[str, Any]) -> Path:
+    return GIFS_ROOT / gifify_variant(params["gifify"])
+
+
+def shots_dir(params: dict[str, Any]) -> Path:
+    """Both detectors run in the shots stage; their thresholds name the folder."""
+    p = params["shots"]
+    return SHOTS_ROOT / f"tn{p['transnet_threshold']:g}_sd{p['scenedetect_threshold']:g}"
+
+
+def segments_dir(params: dict[str, Any]) -> Path:
+    p = params["segments"]
+    return SEGMENTS_ROOT / (f"{shots_dir(params).name}_{params['shots']['detector']}"
+                            f"_{p['min_sec']:g}-{p['max_sec']:g}s_p{p['positive_overlap']:g}")
+
+
+def features_dir(params: dict[str, Any]) -> Path:
+    p = params["features"]
+    name = "+".join(p["extractors"]) + f"_f{p['image_fps']:g}"
+    if p.get("context_text"):
+        name += "_text"
+    if "c3d" in p["extractors"] and p.get("c3d_weights"):
+        name += "_" + Path(p["c3d_weights"]).stem
+    return FEATURES_ROOT / segments_dir(params).name / name

@@ -1,0 +1,151 @@
+"""The ranking data: one :class:`Video` per video with features and at least one aligned GIF
+(its segments' features, labels, popularity and its GIFs' frames), the train/val/test split,
+standardisation, within-video training pairs and synthetic label noise."""
+
+from __future__ import annotations
+
+import dataclasses
+import math
+import time
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from gifworthy.core.fsutil import read_json
+from gifworthy.corpus.manifest import read_downloads, read_gif_rows
+from gifworthy.features.stage import load_video_features
+from gifworthy.media.probe import DEFAULT_FPS, frame_rate
+from gifworthy.pipeline import paths
+from gifworthy.segments import NEGATIVE, POSITIVE
+from gifworthy.shots.stage import load_shots
+
+__all__ = ["Scaler", "Video", "corpus_videos", "load_videos", "make_pairs", "split_videos",
+           "timed", "with_label_noise"]
+
+
+@dataclasses.dataclass
+class Video:
+    youtube_id: str
+    features: np.ndarray          # segments x d
+    starts: np.ndarray            # segment start frames
+    ends: np.ndarray              # segment end frames (exclusive)
+    labels: np.ndarray            # 1 positive, 0 negative, -1 ignored
+    popularity: np.ndarray        # per segment: normalised popularity of its GIF (0 if none)
+    gifs: list[tuple[int, int]]   # aligned GIF frame intervals
+    n_frames: int
+    split: str
+    names: list[str]
+    fps: float = DEFAULT_FPS      # decoded frames a second (segment frames -> seconds)
+
+
+def load_videos(features_files: list[Path], alignments: dict[str, list[dict[str, Any]]],
+                n_frames: dict[str, int], splits: dict[str, str], views: dict[str, float],
+                fps: dict[str, float] | None = None) -> list[Video]:
+    """Videos with features and at least one aligned GIF. ``views`` per gif_id gives the
+    popularity, normalised over the corpus as log-views scaled to [0, 1]."""
+    logv = {g: math.log1p(max(float(v), 0.0)) for g, v in views.items()}
+    lo, hi = (min(logv.values()), max(logv.values())) if logv else (0.0, 1.0)
+    span = (hi - lo) or 1.0
+    videos = []
+    for path in features_files:
+        yid = path.stem
+        f = load_video_features(path)
+        gifs = [(int(r["start_frame"]), int(r["end_frame"])) for r in alignments.get(yid, [])
+                if r.get("aligned")]
+        if f["error"] or not len(f["matrix"]) or not gifs:
+            continue
+        seg = f["segments"]
+        pop = np.array([(logv[g] - lo) / span if g in logv else 0.0 for g in f["gif_id"]])
+        videos.append(Video(yid, f["matrix"].astype(np.float64), seg["start_frame"].astype(int),
+                            seg["end_frame"].astype(int), seg["label"].astype(int), pop, gifs,
+                            int(n_frames.get(yid, int(seg["end_frame"].max()))),
+                            splits.get(yid, "train"), f["names"],
+                            frame_rate((fps or {}).get(yid))))
+    return videos
+
+
+def split_videos(videos: list[Video], validation_share: float, seed: int
+                 ) -> dict[str, list[Video]]:
+    """train / val / test: test from the corpus's own split (Video2GIF's testset.txt);
+    validation a deterministic share of the training videos that have positives."""
+    test = [v for v in videos if v.split == "test"]
+    train = sorted((v for v in videos if v.split != "test"), key=lambda v: v.youtube_id)
+    rng = np.random.default_rng(seed)
+    with_pos = [v for v in train if (v.labels == POSITIVE).any()]
+    n_val = max(1, int(round(validation_share * len(with_pos)))) if len(with_pos) > 2 else 0
+    val_ids = {v.youtube_id for v in rng.permutation(np.array(with_pos, dtype=object))[:n_val]}
+    return {"train": [v for v in train if v.youtube_id not in val_ids],
+            "val": [v for v in train if v.youtube_id in val_ids], "test": test}
+
+
+@dataclasses.dataclass
+class Scaler:
+    mean: np.ndarray
+    std: np.ndarray
+
+    @classmethod
+    def fit(cls, videos: list[Video]) -> "Scaler":
+        x = np.concatenate([v.features for v in videos])
+        std = x.std(axis=0)
+        return cls(x.mean(axis=0), np.where(std > 1e-8, std, 1.0))
+
+    def __call__(self, x: np.ndarray) -> np.ndarray:
+        return (x - self.mean) / self.std
+
+
+def make_pairs(videos: list[Video], k: int, rng: np.random.Generator
+               ) -> list[tuple[int, int, int, float]]:
+    """(video, positive, negative, popularity) pairs: every positive segment of a video with
+    ``k`` of its negatives (all of them when it has fewer). Videos without a positive or a
+    negative give none (they are kept for scoring)."""
+    pairs = []
+    for vi, v in enumerate(videos):
+        pos = np.flatnonzero(v.labels == POSITIVE)
+        neg = np.flatnonzero(v.labels == NEGATIVE)
+        if not len(pos) or not len(neg):
+            continue
+        for p in pos:
+            chosen = neg if len(neg) <= k else rng.choice(neg, size=k, replace=False)
+            pairs += [(vi, int(p), int(n), float(v.popularity[p])) for n in chosen]
+    return pairs
+
+
+def with_label_noise(videos: list[Video], share: float, seed: int) -> list[Video]:
+    """Copies of ``videos`` where a ``share`` of positive segments trade places with a
+    random negative of the same video (a GIF made of a dull moment: label noise)."""
+    if share <= 0:
+        return videos
+    rng = np.random.default_rng(seed)
+    out = []
+    for v in videos:
+        labels = v.labels.copy()
+        popularity = v.popularity.copy()
+        for p in np.flatnonzero(v.labels == POSITIVE):
+            negatives = np.flatnonzero(labels == NEGATIVE)
+            if len(negatives) and rng.random() < share:
+                n = rng.choice(negatives)
+                labels[p], labels[n] = NEGATIVE, POSITIVE
+                popularity[n], popularity[p] = popularity[p], 0.0
+        out.append(dataclasses.replace(v, labels=labels, popularity=popularity))
+    return out
+
+
+def corpus_videos(params: dict[str, Any]) -> list[Video]:
+    """The corpus's videos as the pipeline left them: features, segment labels, aligned
+    GIFs, frame counts, splits (manifest) and GIF views (manifest)."""
+    files = sorted(paths.features_dir(params).glob("*.npz"))
+    alignments = {p.stem: read_json(p)
+                  for p in (paths.ALIGN_DIR / paths.STATUS).glob("*.json")}
+    shots = {p.stem: load_shots(p, "transnet") for p in paths.shots_dir(params).glob("*.npz")}
+    n_frames = {k: v["n_frames"] for k, v in shots.items()}
+    fps = {k: v["fps"] for k, v in shots.items()}
+    splits = {i.youtube_id: i.split for i in read_downloads()}
+    views = {r["gif_id"]: float(r["views"] or 0) for r in read_gif_rows()}
+    return load_videos(files, alignments, n_frames, splits, views, fps)
+
+
+def timed(fn: Callable[[], Any]) -> tuple[Any, float]:
+    t0 = time.perf_counter()
+    out = fn()
+    return out, time.perf_counter() - t0

@@ -1,0 +1,29 @@
+"""PySceneDetect's ContentDetector (HSV content change), OpenCV backend."""
+
+from __future__ import annotations
+
+import os
+import time
+
+from gifworthy.shots.detectors import Detection
+
+__all__ = ["SceneDetectDetector", "scenedetect_cuts"]
+
+
+def scenedetect_cuts(path: str | os.PathLike[str], threshold: float) -> list[int]:
+    """Cuts by PySceneDetect's ContentDetector (HSV content change), OpenCV backend."""
+    from scenedetect import ContentDetector, detect
+
+    scenes = detect(str(path), ContentDetector(threshold=threshold, min_scene_len=8),
+                    show_progress=False)
+    return [int(start.frame_num) for start, _ in scenes[1:]]
+
+
+class SceneDetectDetector:
+    name = "scenedetect"
+    threshold_key = "scenedetect_threshold"
+
+    def detect(self, path: str | os.PathLike[str], threshold: float) -> Detection:
+        t0 = time.perf_counter()
+        cuts = scenedetect_cuts(path, threshold)
+        return Detection(cuts, {"scenedetect": time.perf_counter() - t0})

@@ -1,0 +1,149 @@
+"""The shots stage: every registered detector on every video with GIFs (one job a video),
+one ``.npz`` per video, and the detectors' precision/recall/F1 in ``metrics/shots.json``.
+
+A shot list is a list of ``(start_frame, end_frame)`` (end exclusive) covering the video; a
+*cut* is the first frame of every shot but the first. TransNetV2's per-second ``fc1`` means
+are stored too: one network pass gives both shots and a feature (pooled per segment by the
+features stage).
+"""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from gifworthy.core.fsutil import atomic_path, csv_text, write_json, write_text
+from gifworthy.corpus.manifest import read_videos, videos_with_gifs
+from gifworthy.media.probe import MediaError, frame_rate
+from gifworthy.pipeline import paths
+from gifworthy.pipeline.records import source_video
+from gifworthy.pipeline.stage import Job, Stage
+from gifworthy.shots.detectors import DETECTORS, get_detector
+
+__all__ = ["TIMED", "ShotsStage", "cuts_to_shots", "detect_shots", "load_shots", "save_shots",
+           "shots_settings"]
+
+# The steps whose seconds a shots file records, in order.
+TIMED = ("decode", "transnet", "scenedetect")
+
+
+def cuts_to_shots(cuts: list[int], n_frames: int) -> list[tuple[int, int]]:
+    bounds = [0] + sorted(c for c in set(cuts) if 0 < c < n_frames) + [n_frames]
+    return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
+
+
+def detect_shots(path: str | os.PathLike[str], params: dict[str, Any]) -> dict[str, Any]:
+    """Every registered detector on one video (``params``: the ``shots`` section).
+
+    Returns ``n_frames``, ``fps``, ``cuts`` per detector, the TransNetV2 probabilities and
+    its features averaged per second of video (``features_per_second``, seconds x 1024).
+    """
+    found = {name: get_detector(name).detect(
+        path, float(params[get_detector(name).threshold_key])) for name in DETECTORS}
+    framed = next(d for d in found.values() if d.n_frames is not None)
+    seconds: dict[str, float] = {}
+    for d in found.values():
+        seconds.update(d.seconds)
+    return {
+        "n_frames": int(framed.n_frames or 0),
+        "fps": frame_rate(framed.fps),
+        "seconds": seconds,
+        "cuts": {name: d.cuts for name, d in found.items()},
+        "transnet_probs": framed.probs,
+        "features_per_second": framed.features_per_second,
+    }
+
+
+def shots_settings(params: dict[str, Any]) -> dict[str, Any]:
+    """The shots params a shots job reads (the detector choice and the metric tolerance only
+    matter downstream and in the report, so changing them keeps the shots)."""
+    p = params["shots"]
+    return {"transnet_threshold": p["transnet_threshold"],
+            "scenedetect_threshold": p["scenedetect_threshold"]}
+
+
+def save_shots(video: str | os.PathLike[str] | None, out: Path, params: dict[str, Any]) -> str:
+    """Run every detector on ``video`` and write ``out`` (.npz, atomically): cuts of each
+    detector, TransNetV2 probabilities, per-second features, frame count and rate. A video
+    that is missing or cannot be decoded gives a file with ``error`` set, never a crash."""
+    record: dict[str, Any] = {"error": "", "n_frames": 0, "fps": 0.0,
+                              **{f"cuts_{d}": np.zeros(0, int) for d in DETECTORS},
+                              "transnet_probs": np.zeros(0, np.float32),
+                              "features_per_second": np.zeros((0, 1024), np.float32),
+                              "seconds": np.zeros(len(TIMED))}
+    if video is None:
+        record["error"] = "source video not downloaded"
+    else:
+        try:
+            found = detect_shots(video, params)
+        except (MediaError, ValueError, OSError) as exc:
+            record["error"] = f"cannot detect shots: {exc}"
+        else:
+            record.update(n_frames=found["n_frames"], fps=found["fps"],
+                          **{f"cuts_{d}": np.asarray(found["cuts"][d], int) for d in DETECTORS},
+                          transnet_probs=found["transnet_probs"],
+                          features_per_second=found["features_per_second"],
+                          seconds=np.array([found["seconds"].get(k, 0.0) for k in TIMED]))
+    out.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(out) as tmp, open(tmp, "wb") as fh:
+        np.savez(fh, **record)
+    if record["error"]:
+        return record["error"]
+    return f"{record['n_frames']} frames, " + ", ".join(
+        f"{len(record[f'cuts_{d}'])} {d} cuts" for d in DETECTORS)
+
+
+def load_shots(path: Path, detector: str) -> dict[str, Any]:
+    """A shots file as ``n_frames``, ``fps``, ``shots`` (of ``detector``), ``error`` and the
+    TransNetV2 ``features_per_second``."""
+    with np.load(path) as z:
+        n = int(z["n_frames"])
+        return {"n_frames": n, "fps": float(z["fps"]), "error": str(z["error"]),
+                "shots": cuts_to_shots([int(c) for c in z[f"cuts_{detector}"]], n),
+                "cuts": {d: [int(c) for c in z[f"cuts_{d}"]] for d in DETECTORS},
+                "features_per_second": np.asarray(z["features_per_second"]),
+                "seconds": dict(zip(TIMED, (float(x) for x in z["seconds"])))}
+
+
+class ShotsStage(Stage):
+    """One job per video with GIFs."""
+
+    name = "shots"
+
+    def folder(self, params: dict[str, Any]) -> Path:
+        return paths.shots_dir(params)
+
+    def variant_levels(self, params: dict[str, Any]) -> list[tuple[Path, Path, str]]:
+        return [(paths.SHOTS_ROOT, self.folder(params), r"tn.+_sd.+")]
+
+    def _job(self, params: dict[str, Any], video: str) -> Job:
+        return Job(self.name, video, self.folder(params) / f"{video}.npz",
+                   records={"download": paths.download_record(params, video)},
+                   settings={"shots": shots_settings(params)})
+
+    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+        return {v: self._job(params, v) for v in videos_with_gifs(params)}
+
+    def run_one(self, params: dict[str, Any], item: str) -> str:
+        job = self._job(params, item)
+        result = save_shots(source_video(params, item), job.output, params["shots"])
+        self.finish(job)
+        return f"{item}: {result}"
+
+    def report(self, params: dict[str, Any]) -> dict[str, Any]:
+        from gifworthy.shots.evaluate import shots_report
+
+        videos = {path.stem: load_shots(path, params["shots"]["detector"])
+                  for path in sorted(self.folder(params).glob("*.npz"))}
+        summary = shots_report(videos, params["shots"], read_videos())
+        rows = [[yid, f["n_frames"], round(f["fps"], 4),
+                 *(len(f["cuts"][d]) for d in DETECTORS), f["error"]]
+                for yid, f in videos.items()]
+        # The stage's index (and what keeps its output folder there for an empty corpus).
+        write_text(paths.SHOTS_ROOT / "index.csv", csv_text(
+            ["youtube_id", "frames", "fps", *(f"{d}_cuts" for d in DETECTORS), "error"], rows))
+        write_json(paths.metrics_file(self.name), summary)
+        return {d: summary[d]["all"]["f1"] for d in DETECTORS}

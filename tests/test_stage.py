@@ -1,0 +1,213 @@
+"""The one stage shape and its reconciler: `prepare` keeps exactly the outputs a fresh run
+would write again (by job key), and deletes the rest."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import yaml
+
+from gifworthy.core import fingerprint
+from gifworthy.core.fsutil import write_json
+from gifworthy.corpus.base import DownloadItem, GifFile
+from gifworthy.corpus.manifest import Manifest, read_gif_files, videos_with_gifs, write_manifest
+from gifworthy.pipeline import paths as layout
+from gifworthy.pipeline.stage import get_stage, key_path, prepare
+from support import stage_project
+
+ROOT = Path(__file__).resolve().parents[1]
+VIDS = ["AAAAAAAAAAA", "BBBBBBBBBBB", "CCCCCCCCCCC"]
+
+
+def _shots_file(path: Path, cuts: list[int], seconds: float = 1.0) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    np.savez(path, cuts_transnet=np.array(cuts), n_frames=np.array(100), fps=np.array(25.0),
+             seconds=np.array([seconds]))
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    """A project folder with the files the segments jobs read, for three videos."""
+    monkeypatch.chdir(tmp_path)
+    params = stage_project(tmp_path)
+    write_manifest(Manifest(
+        [DownloadItem(v, v, f"http://x/{v}", None, None, "train", "", f"m.txt:{i}")
+         for i, v in enumerate(VIDS, 2)], [], [],
+        gif_files=[GifFile(f"g{i}", v, f"data/sample/gifs/g{i}.gif", 0, 10, "none")
+                   for i, v in enumerate(VIDS)]), layout.MANIFEST_DIR)
+    for i, v in enumerate(VIDS):
+        _shots_file(layout.shots_dir(params) / f"{v}.npz", [10 * (i + 1)])
+        write_json(layout.ALIGN_DIR / "status" / f"{v}.json", [{"gif_id": f"g{i}"}])
+        write_json(layout.download_dir(params) / "status" / f"{v}.json",
+                   {"status": "ok", "finished_at": "t0", "download_seconds": 1.0,
+                    "file": f"videos/{v}.mp4"})
+    return params
+
+
+def _finish(stage: str, params: dict, vid: str) -> Path:
+    """What a job does: write its output, then its key."""
+    job = get_stage(stage).job(params, vid)
+    job.output.parent.mkdir(parents=True, exist_ok=True)
+    job.output.write_text(f"{stage} of {vid}\n")
+    get_stage(stage).finish(job)
+    return job.output
+
+
+def _prepare(stage: str, params: dict) -> dict:
+    return prepare(get_stage(stage), params)
+
+
+def test_videos_are_those_with_gifs_in_the_manifest(project):
+    assert videos_with_gifs(project) == VIDS
+    with open(layout.GIF_FILES_CSV, "a") as fh:
+        fh.write("gx,ZZZZZZZZZZZ,x.gif,,,,0\n")  # a GIF of a video not downloaded
+    assert len(read_gif_files()) == 4 and videos_with_gifs(project) == VIDS
+
+
+def test_prepare_keeps_valid_outputs_untouched(project):
+    outputs = [_finish("segments", project, v) for v in VIDS]
+    before = [p.stat().st_mtime_ns for p in outputs]
+    counts = _prepare("segments", project)
+    assert counts == {"removed_variants": 0, "removed_files": 0, "stale": 0, "kept": 3,
+                      "adopted": 0}
+    assert [p.stat().st_mtime_ns for p in outputs] == before
+
+
+def test_prepare_removes_exactly_the_stale_and_unwanted(project):
+    a, b, c = (_finish("segments", project, v) for v in VIDS)
+    folder = a.parent
+    # B's shots changed content; C's only in a timing field (not content).
+    _shots_file(layout.shots_dir(project) / f"{VIDS[1]}.npz", [99])
+    _shots_file(layout.shots_dir(project) / f"{VIDS[2]}.npz", [30], seconds=7.5)
+    (folder / ".tmp-AAAAAAAAAAA-x.csv").write_text("half")
+    (folder / "ZZZZZZZZZZZ.csv").write_text("gone from the corpus")
+    (folder / "ZZZZZZZZZZZ.csv.key").write_text("k")
+    other = folder.parent / "tn0.3_sd27_transnet_1-4s_p0.66"
+    other.mkdir()
+    counts = _prepare("segments", project)
+    assert counts == {"removed_variants": 1, "removed_files": 2, "stale": 1, "kept": 2,
+                      "adopted": 0}
+    assert a.exists() and c.exists() and not b.exists()
+    assert not key_path(b).exists() and not other.exists()
+    assert sorted(p.name for p in folder.iterdir()) == sorted(
+        [a.name, a.name + ".key", c.name, c.name + ".key"])
+
+
+def test_an_output_without_its_key_is_unfinished(project):
+    a = _finish("segments", project, VIDS[0])
+    key_path(a).unlink()  # killed between the output and its key
+    assert _prepare("segments", project)["stale"] == 1
+    assert not a.exists()
+    key_path(a).write_text("orphan\n")  # a key with no output goes too
+    _prepare("segments", project)
+    assert not key_path(a).exists()
+
+
+def test_code_change_makes_every_output_stale_but_other_code_does_not(project):
+    for v in VIDS:
+        _finish("segments", project, v)
+    Path("src/gifworthy/ranking/train.py").write_text("# not a dependency of segments\n")
+    assert _prepare("segments", project)["kept"] == 3
+    with open("src/gifworthy/segments.py", "a") as fh:
+        fh.write("\n# changed\n")
+    assert _prepare("segments", project)["stale"] == 3
+
+
+def test_input_records_count_by_version_not_bytes(project):
+    outputs = [_finish("shots", project, v) for v in VIDS]
+    status = layout.download_dir(project) / "status"
+    # Re-recording the same download (other timing) keeps; a new download invalidates.
+    write_json(status / f"{VIDS[0]}.json", {"status": "ok", "finished_at": "t0",
+                                            "download_seconds": 9.0, "reused": True})
+    write_json(status / f"{VIDS[1]}.json", {"status": "ok", "finished_at": "t1"})
+    (status / f"{VIDS[2]}.json").unlink()
+    counts = _prepare("shots", project)
+    assert (counts["kept"], counts["stale"]) == (1, 2)
+    assert [p.exists() for p in outputs] == [True, False, False]
+
+
+def test_settings_the_job_does_not_read_keep_its_outputs(project):
+    outputs = [_finish("shots", project, v) for v in VIDS]
+    project["shots"]["tolerance_frames"] = 5  # only the report reads it
+    project["shots"]["detector"] = "scenedetect"  # only segments read it
+    assert _prepare("shots", project)["kept"] == 3
+    project["features"]["image_fps"] = 1  # in the folder name: a new variant, old one removed
+    for v in VIDS:
+        _finish("features", project, v)
+    project["features"]["image_fps"] = 2
+    counts = _prepare("features", project)
+    assert counts["removed_variants"] == 1 and counts["kept"] == 0
+    assert all(p.exists() for p in outputs)
+
+
+def test_features_inputs_chain_through_the_segments_table(project):
+    for v in VIDS:
+        _finish("segments", project, v)
+        _finish("features", project, v)
+    # Segments rewritten with the same bytes (a rerun): features stay; other bytes: redone.
+    seg = get_stage("segments").job(project, VIDS[0]).output
+    seg.write_text(seg.read_text())
+    seg = get_stage("segments").job(project, VIDS[1]).output
+    seg.write_text("other segments\n")
+    counts = _prepare("features", project)
+    assert (counts["kept"], counts["stale"]) == (2, 1)
+
+
+def test_align_counts_gifs_by_content(project):
+    gif_dir = layout.SAMPLE_DIR / "gifs"
+    gif_dir.mkdir(parents=True)
+    for i in range(3):
+        (gif_dir / f"g{i}.gif").write_bytes(b"GIF89a" + bytes([i]))
+    for v in VIDS:
+        _finish("align", project, v)
+    (gif_dir / "g1.gif").write_bytes(b"GIF89a-changed")
+    counts = _prepare("align", project)
+    assert (counts["kept"], counts["stale"]) == (2, 1)
+    assert not (layout.ALIGN_DIR / "status" / f"{VIDS[1]}.json").exists()
+
+
+def test_content_digest(tmp_path):
+    a, b = tmp_path / "a.npz", tmp_path / "b.npz"
+    _shots_file(a, [1, 2], seconds=1.0)
+    _shots_file(b, [1, 2], seconds=2.0)
+    assert fingerprint.content_digest(a) == fingerprint.content_digest(b)
+    _shots_file(b, [1, 3])
+    assert fingerprint.content_digest(a) != fingerprint.content_digest(b)
+    assert fingerprint.content_digest(tmp_path / "none.npz") == "missing"
+    (tmp_path / "bad.npz").write_bytes(b"not a zip")
+    assert fingerprint.content_digest(tmp_path / "bad.npz").startswith("unreadable")
+
+
+def test_unknown_stage_is_a_clear_error(project):
+    with pytest.raises(ValueError, match="unknown stage 'trimming'"):
+        get_stage("trimming")
+    with pytest.raises(ValueError, match="no item 'ZZZZZZZZZZZ'"):
+        get_stage("segments").job(project, "ZZZZZZZZZZZ")
+
+
+def test_cli_job_writes_its_key_and_prepare_keeps_it(project, tmp_path):
+    """`run-one` as Snakemake runs it, then `prepare` as DVC runs it."""
+    Path("params.yaml").write_text(yaml.safe_dump(project))
+    shutil.rmtree(layout.shots_dir(project))
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "src")}
+
+    def cli(*args: str) -> str:
+        proc = subprocess.run([sys.executable, "-m", "gifworthy.cli", *args],
+                              capture_output=True, text=True, env=env)
+        assert proc.returncode == 0, proc.stderr
+        return proc.stdout
+
+    for v in VIDS:  # a real shots file for a missing video (an error record)
+        cli("run-one", "shots", v)
+    cli("run-one", "segments", VIDS[0])
+    out = get_stage("segments").job(project, VIDS[0]).output
+    assert out.exists() and key_path(out).exists()
+    assert json.loads(cli("prepare", "segments").split(":", 1)[1])["kept"] == 1
+    assert json.loads(cli("prepare", "shots").split(":", 1)[1])["kept"] == 3
