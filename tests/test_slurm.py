@@ -219,7 +219,7 @@ def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> 
     """A features code change redoes every video; one job is killed with no retries left, so
     the stage fails. The rerun keeps the six finished videos (persisted outputs, valid keys)
     and submits exactly the killed one."""
-    features_code = cluster / "src/gifworthy/features.py"
+    features_code = cluster / "src/gifworthy/features/stage.py"
     features_code.write_text(features_code.read_text() + "\n# a change that moves no number\n")
     no_retries = cluster / "profiles/slurm-no-retries"
     shutil.copytree(cluster / "profiles/slurm", no_retries)

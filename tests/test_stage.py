@@ -211,3 +211,15 @@ def test_cli_job_writes_its_key_and_prepare_keeps_it(project, tmp_path):
     assert out.exists() and key_path(out).exists()
     assert json.loads(cli("prepare", "segments").split(":", 1)[1])["kept"] == 1
     assert json.loads(cli("prepare", "shots").split(":", 1)[1])["kept"] == 3
+
+
+@pytest.mark.parametrize("stage", ["download", "trim", "gifify", "align", "shots", "segments",
+                                   "features"])
+def test_every_stage_refuses_an_item_the_manifest_does_not_name(project, stage):
+    """`run-one` is an entry point too: a hostile or unknown item id is a clear error, and
+    nothing is read or written outside the stage's folders."""
+    before = sorted(p for p in Path(".").rglob("*") if p.is_file())
+    for item in ("../../etc/passwd", "ZZZZZZZZZZZ", "clips/../x"):
+        with pytest.raises(ValueError, match="no item"):
+            get_stage(stage).run_one(project, item)
+    assert sorted(p for p in Path(".").rglob("*") if p.is_file()) == before

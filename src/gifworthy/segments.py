@@ -132,7 +132,7 @@ class SegmentsStage(Stage):
         return {v: self._job(params, v) for v in videos_with_gifs(params)}
 
     def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self._job(params, item)
+        job = self.job(params, item)
         status = job.files["align"]
         alignments = read_json(status) if status.exists() else []
         table = segment_video(job.files["shots"], alignments, job.settings["detector"],

@@ -108,9 +108,10 @@ class TrimStage(Stage):
                 if i.is_segment}
 
     def run_one(self, params: dict[str, Any], item: str) -> str:
-        rec = trim_item(paths.download_record(params, item), paths.download_dir(params),
+        job = self.job(params, item)
+        rec = trim_item(job.records["download"], paths.download_dir(params),
                         self.folder(params), params["trim"])
-        self.finish(self._job(params, item))
+        self.finish(job)
         return f"{item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:

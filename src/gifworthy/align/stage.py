@@ -167,8 +167,8 @@ class AlignStage(Stage):
                 for v in videos_with_gifs(params, gifs=gifs)}
 
     def run_one(self, params: dict[str, Any], item: str) -> str:
+        job = self.job(params, item)
         gifs = gifs_to_align(params).get(item, [])
-        job = self._job(params, item, gifs)
         records = align_video_gifs(source_video(params, item),
                                    [{**g.truth(), "path": str(resolve_ref(g.file))}
                                     for g in gifs])

@@ -168,7 +168,7 @@ class FeaturesStage(Stage):
         return {v: self._job(params, v, info) for v in videos_with_gifs(params)}
 
     def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self._job(params, item, read_videos())
+        job = self.job(params, item)
         features_video(source_video(params, item), job.files["segments"], job.files["shots"],
                        job.output, job.settings["features"], category=job.settings["category"],
                        title=job.settings["title"])

@@ -92,6 +92,8 @@ class Stage:
         raise NotImplementedError
 
     def job(self, params: dict[str, Any], item: str) -> Job:
+        """The job of ``item``; an item the manifest does not name (a typo, a hostile
+        ``../x``) is refused before anything is read or written."""
         jobs = self.jobs(params)
         if item not in jobs:
             raise ValueError(f"{self.name}: no item {item!r} in this corpus and params")

@@ -128,7 +128,7 @@ class ShotsStage(Stage):
         return {v: self._job(params, v) for v in videos_with_gifs(params)}
 
     def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self._job(params, item)
+        job = self.job(params, item)
         result = save_shots(source_video(params, item), job.output, params["shots"])
         self.finish(job)
         return f"{item}: {result}"
