@@ -50,7 +50,7 @@ test: setup
 # ruff (line length 100) and pyright (basic mode) over the package; settings in pyproject.toml.
 lint: setup
 	ruff check .
-	pyright
+	pyright -p .
 
 # The slow end-to-end tests also start a real sshd and a single-node Slurm on localhost.
 test-slow: setup system-cluster
