@@ -185,7 +185,7 @@ def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
     assert info["videos"]["test"] == 3 and info["pairs_per_epoch"] > 0
     videos = _toy_videos()
     for seed in (0, 1):
-        assert (tmp_path / "models" / "ranknet" / f"seed{seed}" / "ranknet.pt").is_file()
+        assert (tmp_path / "models" / "ranknet" / f"seed{seed}" / "ranknet.safetensors").is_file()
         assert (tmp_path / "models" / "lightgbm" / f"seed{seed}" / "model.txt").is_file()
         for method in RANKERS:  # one way to save and load, for every ranker
             ranker = get_ranker(method).load(model_dir(tmp_path / "models", method, seed))

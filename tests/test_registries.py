@@ -15,6 +15,7 @@ from gifworthy.download.failures import CATEGORY_NAMES
 from gifworthy.download.sources import SOURCES
 from gifworthy.features.registry import EXTRACTORS
 from gifworthy.media.encode import DITHERS, FORMATS, TRIM_MODES
+from gifworthy.nets.runtime import RUNTIMES
 from gifworthy.pipeline.stage import STAGES
 from gifworthy.ranking.models import RANKERS
 from gifworthy.ranking.models.ranknet import LOSSES
@@ -40,6 +41,7 @@ def enum(*keys: str) -> list[str]:
     (("gifify", "properties", "dither"), DITHERS),
     (("gifify", "properties", "formats"), FORMATS),
     (("trim", "properties", "mode"), TRIM_MODES),
+    (("inference", "properties", "runtime"), RUNTIMES),
 ], ids=lambda v: ".".join(v) if isinstance(v, tuple) else None)
 def test_schema_enum_equals_registry(keys, registry):
     assert sorted(enum(*keys)) == sorted(registry)

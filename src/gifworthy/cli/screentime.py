@@ -32,7 +32,8 @@ def cmd_train(args: argparse.Namespace) -> int:
     classes = [c.strip() for c in args.classes.split(",")] if args.classes else None
     report = train_and_save(
         args.labels, args.frames, Path(args.out), params["screentime"], params["seed"],
-        classes, log=lambda m: print(f"gifworthy screentime train: {m}", file=sys.stderr))
+        classes, log=lambda m: print(f"gifworthy screentime train: {m}", file=sys.stderr),
+        runtime=params["inference"]["runtime"], timings=args.timings)
     print(json.dumps({k: report[k] for k in ("frames", "videos", "thresholds")}
                      | {"validation_accuracy": report["validation"]["accuracy"]}))
     return 0
@@ -84,6 +85,7 @@ def register(sub: Any) -> None:
     p.add_argument("--frames", required=True, help="folder the CSV's frame paths are under")
     p.add_argument("--classes", help="comma-separated class list (default: the CSV's)")
     p.add_argument("--out", default=str(paths.SCREENTIME_MODEL_DIR))
+    p.add_argument("--timings", help="write the seconds each step took here (JSON)")
     p.set_defaults(func=cmd_train)
     p = sts.add_parser("run", help="seconds on screen per class of one video")
     p.add_argument("video")

@@ -284,10 +284,9 @@ class DownloadStage(Stage):
                    media=(video_path(folder, item.item_id),))
 
     def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
-        self._retry = set(params["download"].get("retry_failed", []))
         return {item.item_id: self._job(params, item) for item in _items()}
 
-    def keep(self, job: Job) -> bool:
+    def keep(self, params: dict[str, Any], job: Job) -> bool:
         record = read_record(job.output)
         if record is None:
             return False
@@ -295,7 +294,7 @@ class DownloadStage(Stage):
             return (job.output.parent.parent / str(record.get("file") or "")).is_file()
         if record.get("status") == THROTTLE or record.get("retry"):
             return False
-        retry = getattr(self, "_retry", set())
+        retry = set(params["download"].get("retry_failed", []))
         return not ("all" in retry or record.get("category") in retry)
 
     def adopt(self, job: Job) -> bool:

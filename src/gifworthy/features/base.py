@@ -10,6 +10,7 @@ import numpy as np
 
 from gifworthy.core.errors import GifworthyError
 from gifworthy.media.decode import Stream
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 
 __all__ = ["Extractor", "ExtractorContext", "FeatureError", "frame_times", "pool_rows"]
 
@@ -21,8 +22,8 @@ class FeatureError(GifworthyError, RuntimeError):
 @dataclasses.dataclass
 class ExtractorContext:
     """One video's decoded streams (by stream name), its segments (rows of the segment
-    table), the ``features`` params, frame rate and count, and what the manifest and the
-    shots stage know of it."""
+    table), the ``features`` params, frame rate and count, what the manifest and the shots
+    stage know of it, and the inference runtime."""
 
     streams: dict[str, np.ndarray]
     segments: list[dict[str, Any]]
@@ -32,6 +33,8 @@ class ExtractorContext:
     transnet_per_second: np.ndarray | None = None
     category: str = ""
     title: str = ""
+    # The inference runtime of the extractor's network, if it has one (inference.runtime).
+    runtime: str = DEFAULT_RUNTIME
 
 
 class Extractor(Protocol):

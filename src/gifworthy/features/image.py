@@ -21,7 +21,7 @@ class ImageFeatures:
 
     def extract(self, ctx: ExtractorContext) -> tuple[np.ndarray, list[str]]:
         frames = ctx.streams["image"]
-        emb = embed_images(frames)
+        emb = embed_images(frames, runtime=ctx.runtime)
         times = frame_times(len(frames), ctx.params["image_fps"])
         rows = pool_rows(emb, times, ctx.segments, ("mean", "max"))
         return rows, [f"image_{r}_{i}" for r in ("mean", "max") for i in range(emb.shape[1])]

@@ -11,7 +11,7 @@ from typing import Any
 
 import numpy as np
 
-from gifworthy.core.fsutil import atomic_path, write_json
+from gifworthy.core.fsutil import atomic_path, read_json, write_json
 from gifworthy.corpus.base import VideoInfo
 from gifworthy.corpus.manifest import read_videos, videos_with_gifs
 from gifworthy.features.backbones import load_c3d
@@ -19,6 +19,7 @@ from gifworthy.features.base import ExtractorContext
 from gifworthy.features.registry import get_extractor
 from gifworthy.media.decode import Stream, decode_streams
 from gifworthy.media.probe import MediaError, frame_rate, probe
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import source_video
 from gifworthy.pipeline.stage import Job, Stage, write_index
@@ -31,7 +32,7 @@ __all__ = ["FeaturesStage", "extract_features", "features_video", "load_video_fe
 
 def extract_features(video: str, segments: list[dict[str, Any]], params: dict[str, Any], *,
                      transnet_per_second: np.ndarray | None = None, category: str = "",
-                     title: str = "") -> dict[str, Any]:
+                     title: str = "", runtime: str = DEFAULT_RUNTIME) -> dict[str, Any]:
     """Features of ``segments`` of ``video`` from ``params["extractors"]`` (in order).
 
     Returns ``matrix`` (segments x features, float32), ``names`` (one per column),
@@ -56,7 +57,8 @@ def extract_features(video: str, segments: list[dict[str, Any]], params: dict[st
         ctx = ExtractorContext(
             streams=streams, segments=segments, params=params, fps=fps,
             n_frames=max(n_frames, max((s["end_frame"] for s in segments), default=0)),
-            transnet_per_second=transnet_per_second, category=category, title=title)
+            transnet_per_second=transnet_per_second, category=category, title=title,
+            runtime=runtime)
         blocks: dict[str, list[int]] = {}
         matrices: list[np.ndarray] = []
         names: list[str] = []
@@ -74,12 +76,14 @@ def extract_features(video: str, segments: list[dict[str, Any]], params: dict[st
 
 
 def features_video(video: Any, segments_csv: Any, shots_file: Any, out: Any,
-                   params: dict[str, Any], *, category: str = "", title: str = "") -> None:
+                   params: dict[str, Any], *, category: str = "", title: str = "",
+                   runtime: str = DEFAULT_RUNTIME) -> None:
     """Features of one video's segments, written with its segment table to ``out`` (.npz,
     atomically). A missing video or a video with no segments gives an empty matrix."""
     segments = read_table(Path(segments_csv))
     shots = load_shots(Path(shots_file), "transnet")
-    record: dict[str, Any] = {"error": "", "names": np.zeros(0, str), "seconds": "{}",
+    seconds: dict[str, float] = {}
+    record: dict[str, Any] = {"error": "", "names": np.zeros(0, str),
                               "duration": 0.0, "gif_id": np.array([s["gif_id"] for s in segments])}
     matrix = np.zeros((len(segments), 0), np.float32)
     if video is None:
@@ -88,26 +92,30 @@ def features_video(video: Any, segments_csv: Any, shots_file: Any, out: Any,
         try:
             found = extract_features(str(video), segments, params,
                                      transnet_per_second=shots["features_per_second"],
-                                     category=category, title=title)
+                                     category=category, title=title, runtime=runtime)
         except (MediaError, ValueError, OSError) as exc:
             record["error"] = f"cannot extract features: {exc}"
         else:
             matrix = found["matrix"]
             record.update(names=np.array(found["names"]), duration=found["duration"],
-                          seconds=json.dumps(found["seconds"]),
                           blocks=json.dumps(found["blocks"]))
+            seconds = found["seconds"]
     table = {c: np.array([s[c] for s in segments]) for c in COLUMNS}
     Path(out).parent.mkdir(parents=True, exist_ok=True)
+    write_json(paths.seconds_file(Path(out)), seconds)  # before the output, which marks done
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, matrix=matrix, **{f"segment_{k}": v for k, v in table.items()}, **record)
 
 
 def load_video_features(path: Any) -> dict[str, Any]:
-    """A features file: ``matrix``, ``names``, ``segments`` (the table as columns), ``error``."""
+    """A features file: ``matrix``, ``names``, ``segments`` (the table as columns), ``error``,
+    and the ``seconds`` its steps took (from the file beside it, when present)."""
+    timing = paths.seconds_file(Path(path))
+    seconds = read_json(timing) if timing.is_file() else {}
     with np.load(path, allow_pickle=False) as z:
         out = {"matrix": np.asarray(z["matrix"]), "names": [str(n) for n in z["names"]],
                "error": str(z["error"]), "duration": float(z["duration"]),
-               "seconds": json.loads(str(z["seconds"])),
+               "seconds": seconds,
                "blocks": json.loads(str(z["blocks"])) if "blocks" in z else {},
                "segments": {k[len("segment_"):]: np.asarray(z[k]) for k in z.files
                             if k.startswith("segment_")},
@@ -156,11 +164,13 @@ class FeaturesStage(Stage):
 
     def _job(self, params: dict[str, Any], video: str, info: dict[str, VideoInfo]) -> Job:
         known = info.get(video) or VideoInfo(video)
-        return Job(self.name, video, self.folder(params) / f"{video}.npz",
+        output = self.folder(params) / f"{video}.npz"
+        return Job(self.name, video, output, media=(paths.seconds_file(output),),
                    records={"download": paths.download_record(params, video)},
                    files={"segments": paths.segments_dir(params) / f"{video}.csv",
                           "shots": paths.shots_dir(params) / f"{video}.npz"},
                    settings={"features": params["features"],
+                             "runtime": params["inference"]["runtime"],
                              "category": known.category, "title": known.title})
 
     def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
@@ -171,7 +181,7 @@ class FeaturesStage(Stage):
         job = self.job(params, item)
         features_video(source_video(params, item), job.files["segments"], job.files["shots"],
                        job.output, job.settings["features"], category=job.settings["category"],
-                       title=job.settings["title"])
+                       title=job.settings["title"], runtime=job.settings["runtime"])
         self.finish(job)
         return f"{item}: features written"
 

@@ -15,7 +15,8 @@ __all__ = [
     "MANIFEST_DIR", "METRICS_DIR", "MODELS_DIR", "SAMPLE_DIR", "SCREENTIME_MODEL_DIR",
     "SEGMENTS_ROOT", "SHOTS_ROOT", "STATUS", "THROTTLE_FILE", "VIDEOS_CSV", "clips_dir",
     "download_dir", "download_record", "download_variant", "features_dir", "gifify_variant",
-    "gifs_dir", "metrics_file", "segments_dir", "shots_dir", "trim_variant",
+    "gifs_dir", "metrics_file", "seconds_file", "segments_dir", "shots_dir", "timings_file",
+    "trim_variant",
 ]
 
 # Where the embedded sample corpus is built (its own DVC stage; only the sample package and
@@ -48,6 +49,19 @@ STATUS = "status"
 def metrics_file(stage: str) -> Path:
     """``metrics/<stage>.json``: each stage's small metrics file (``cache: false``)."""
     return METRICS_DIR / f"{stage}.json"
+
+
+def timings_file(stage: str) -> Path:
+    """``metrics/timings/<stage>.json``: how long a stage's steps took (``cache: false``).
+    Seconds never go into a cached output, whose bytes must depend on its inputs only."""
+    return METRICS_DIR / "timings" / f"{stage}.json"
+
+
+def seconds_file(output: Path) -> Path:
+    """Beside a per-item output: how long its steps took. Machine facts, not data:
+    ``.dvcignore`` keeps ``*.seconds.json`` out of DVC, so the output folder's hash depends
+    on content only, while the stage's report still reads them."""
+    return output.with_name(output.name + ".seconds.json")
 
 
 def download_variant(download: dict[str, Any]) -> str:

@@ -110,9 +110,9 @@ class Stage:
         job wants is removed."""
         return [self.folder(params)]
 
-    def keep(self, job: Job) -> bool:
+    def keep(self, params: dict[str, Any], job: Job) -> bool:
         """Whether a finished output with a current key stays (a policy hook: downloads that
-        failed transiently are tried again)."""
+        failed transiently, or in a category ``params`` retries, are tried again)."""
         return True
 
     def adopt(self, job: Job) -> bool:
@@ -192,7 +192,7 @@ def prepare(stage: Stage, params: dict[str, Any], *,
             write_key(job, code)
             counts["adopted"] += 1
         current = key.read_text(encoding="utf-8").strip() if key.exists() else ""
-        if current == fingerprint(job, code) and stage.keep(job):
+        if current == fingerprint(job, code) and stage.keep(params, job):
             counts["kept"] += 1
             continue
         for path in (job.output, key, *job.media):

@@ -10,7 +10,7 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
+from gifworthy.core.fsutil import csv_text, write_json, write_text
 from gifworthy.media.encode import gifify
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import source_video
@@ -118,11 +118,7 @@ def evaluate_stage(params: dict[str, Any]) -> dict[str, Any]:
     videos = corpus_videos(params)
     t0 = time.perf_counter()
     summary, rows = evaluate_all(videos, params, paths.MODELS_DIR)
-    summary["evaluate_seconds"] = round(time.perf_counter() - t0, 2)
-    training = paths.MODELS_DIR / "training.json"
-    if training.exists():
-        summary["train_seconds"] = {k: round(v, 2)
-                                    for k, v in read_json(training)["seconds"].items()}
+    write_json(paths.timings_file("evaluate"), {"seconds": round(time.perf_counter() - t0, 2)})
     columns = ["method", "seed", "youtube_id", "ap", "nmsd", "gifs", "segments"]
     write_text(paths.EVAL_DIR / "per_video.csv", csv_text(
         columns, [[round(r[c], 4) if isinstance(r[c], float) else r[c] for c in columns]

@@ -28,7 +28,8 @@ def rank_video(video: Path, params: dict[str, Any], models_dir: Path, out_dir: P
     step."""
     seconds: dict[str, float] = {}
     t = time.perf_counter()
-    found = detect_shots(video, params["shots"])
+    runtime = params["inference"]["runtime"]
+    found = detect_shots(video, params["shots"], runtime=runtime)
     seconds["shots"] = time.perf_counter() - t
     t = time.perf_counter()
     fps = found["fps"]
@@ -39,7 +40,8 @@ def rank_video(video: Path, params: dict[str, Any], models_dir: Path, out_dir: P
         raise ValueError(f"{video}: no segment of at least {params['segments']['min_sec']} s")
     t = time.perf_counter()
     feats = extract_features(str(video), segs, params["features"],
-                             transnet_per_second=found["features_per_second"])
+                             transnet_per_second=found["features_per_second"],
+                             runtime=runtime)
     seconds["features"] = time.perf_counter() - t
     t = time.perf_counter()
     method = params["ranking"]["methods"][0]

@@ -87,9 +87,12 @@ def train_all(videos: list[Video], params: dict[str, Any], out_dir: Path, *,
 
 def train_stage(params: dict[str, Any]) -> dict[str, Any]:
     """The DVC stage: train on the corpus, write ``models/ranking/training.json`` (and, for a
-    corpus with nothing to learn, DVCLive's metrics file with the reason)."""
+    corpus with nothing to learn, DVCLive's metrics file with the reason). The seconds each
+    method took go to ``metrics/timings/train.json``, not into the cached models."""
     info = train_all(corpus_videos(params), params, paths.MODELS_DIR, live_dir=paths.LIVE_DIR)
+    seconds = info.pop("seconds")
     write_json(paths.MODELS_DIR / "training.json", info)
+    write_json(paths.timings_file("train"), {k: round(v, 2) for k, v in seconds.items()})
     if info.get("skipped"):  # nothing to log; the stage's outputs still exist, with the reason
         write_json(paths.LIVE_DIR / "metrics.json", {"skipped": info["skipped"]})
     return info

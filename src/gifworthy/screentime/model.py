@@ -9,9 +9,10 @@ from typing import Any
 
 import numpy as np
 
-from gifworthy.core.fsutil import atomic_path
+from gifworthy.nets.tensors import load_tensors, save_tensors
 
-__all__ = ["class_weights", "load_model", "predict_probs", "save_model", "smooth", "train_model"]
+__all__ = ["MODEL_FILE", "class_weights", "load_model", "predict_probs", "save_model", "smooth",
+           "train_model"]
 
 
 def smooth(probs: np.ndarray, seconds: int) -> np.ndarray:
@@ -96,11 +97,16 @@ def predict_probs(model: dict[str, Any], x: np.ndarray) -> np.ndarray:
         return torch.sigmoid(net(torch.from_numpy(((x - mean) / std).astype(np.float32)))).numpy()
 
 
-def save_model(model: dict[str, Any], path: str | os.PathLike[str]) -> None:
-    import torch
+MODEL_FILE = "model.safetensors"
 
-    with atomic_path(path) as tmp:
-        torch.save(model, tmp)
+
+def save_model(model: dict[str, Any], path: str | os.PathLike[str]) -> None:
+    """The classifier head's weights, the embedding scaler, and its settings (classes,
+    thresholds, fps, runtime...) as metadata, in a file whose bytes depend only on them."""
+    tensors = {f"head.{k}": v for k, v in model["state_dict"].items()}
+    tensors.update(mean=model["mean"], std=model["std"])
+    meta = {k: v for k, v in model.items() if k not in ("state_dict", "mean", "std")}
+    save_tensors(path, tensors, meta)
 
 
 def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
@@ -108,11 +114,15 @@ def load_model(path: str | os.PathLike[str]) -> dict[str, Any]:
 
     path = Path(path)
     if path.is_dir():
-        path = path / "model.pt"
+        path = path / MODEL_FILE
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no screen-time model (train one with "
                                 "`gifworthy screentime train`)")
-    model = torch.load(path, map_location="cpu", weights_only=True)
-    if not isinstance(model, dict) or "classes" not in model or "state_dict" not in model:
+    arrays, meta = load_tensors(path)
+    if "classes" not in meta or "mean" not in arrays:
         raise ValueError(f"{path}: not a screen-time model")
+    model = dict(meta)
+    model["state_dict"] = {k[len("head."):]: torch.from_numpy(v.copy())
+                           for k, v in arrays.items() if k.startswith("head.")}
+    model["mean"], model["std"] = (torch.from_numpy(arrays[k].copy()) for k in ("mean", "std"))
     return model

@@ -12,6 +12,7 @@ import numpy as np
 from gifworthy.core.fsutil import csv_text, write_json, write_text
 from gifworthy.features.backbones import embed_images
 from gifworthy.media.probe import probe
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.screentime.frames import video_frames
 from gifworthy.screentime.labels import NONE
 from gifworthy.screentime.model import predict_probs, smooth
@@ -44,7 +45,8 @@ def run_video(video: str | os.PathLike[str], model: dict[str, Any], out_dir: str
     out_dir = Path(out_dir)
     classes = list(model["classes"])
     info = probe(video)
-    chunks = [predict_probs(model, embed_images(frames))
+    runtime = str(model.get("runtime", DEFAULT_RUNTIME))
+    chunks = [predict_probs(model, embed_images(frames, runtime=runtime))
               for frames in video_frames(video, model["fps"])]
     probs = np.concatenate(chunks) if chunks else np.zeros((0, len(classes)), np.float32)
     duration = float(info.get("duration") or len(probs) / model["fps"])
@@ -111,7 +113,6 @@ def evaluate_heldout(sample: Path, model: dict[str, Any], report: dict[str, Any]
         "validation_accuracy_smoothed": report["validation"]["accuracy_smoothed"],
         "validation_split": report["validation"]["split"],
         "random_frame_split_accuracy": report.get("random_frame_split", {}).get("accuracy"),
-        "train_seconds": report["seconds"]["total"],
         "videos": videos,
     }
     write_json(metrics, result)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import functools
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -11,6 +12,7 @@ import numpy as np
 
 from gifworthy.core.fsutil import write_json
 from gifworthy.features.backbones import embed_images
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.screentime.frames import augment, load_frame
 from gifworthy.screentime.labels import LabelledFrame
 from gifworthy.screentime.model import class_weights, predict_probs, smooth, train_model
@@ -77,7 +79,8 @@ def tune_thresholds(probs: np.ndarray, truth: np.ndarray, frames: Sequence[Label
 
 
 def fit(frames: Sequence[LabelledFrame], classes: Sequence[str], p: dict[str, Any], seed: int,
-        embed: Any = None, log: Any = None) -> tuple[dict[str, Any], dict[str, Any]]:
+        embed: Any = None, log: Any = None, runtime: str = DEFAULT_RUNTIME
+        ) -> tuple[dict[str, Any], dict[str, Any]]:
     """Validate by video (``p['folds']`` folds of whole videos, one per video when fewer),
     tune per-class thresholds on those out-of-fold predictions (``p['threshold']`` =
     ``auto``), then train the final model on every labelled frame. Returns (model, report).
@@ -86,7 +89,7 @@ def fit(frames: Sequence[LabelledFrame], classes: Sequence[str], p: dict[str, An
     split would have claimed, which neighbouring near-identical frames inflate."""
     import time
 
-    embed = embed or embed_images
+    embed = embed or functools.partial(embed_images, runtime=runtime)
     t0 = time.perf_counter()
     images = np.stack([load_frame(f.path) for f in frames])
     x = embed(images)
@@ -157,7 +160,7 @@ def fit(frames: Sequence[LabelledFrame], classes: Sequence[str], p: dict[str, An
     model = train_on(np.arange(len(frames)))
     model["thresholds"] = [float(t) for t in thresholds]
     report["thresholds"] = dict(zip(classes, model["thresholds"]))
-    report["seconds"] = {"embed": round(embed_seconds, 2),
+    report["seconds"] = {"embed": round(embed_seconds, 2),  # train_and_save keeps them apart
                          "train": round(time.perf_counter() - t1, 2),
                          "total": round(time.perf_counter() - t0, 2)}
     return model, report
@@ -165,13 +168,18 @@ def fit(frames: Sequence[LabelledFrame], classes: Sequence[str], p: dict[str, An
 
 def train_and_save(labels: str | os.PathLike[str], frames_dir: str | os.PathLike[str],
                    out: Path, p: dict[str, Any], seed: int, classes: list[str] | None = None,
-                   log: Any = None) -> dict[str, Any]:
-    """Read the labels, :func:`fit`, and write ``out/model.pt`` and ``out/report.json``."""
+                   log: Any = None, runtime: str = DEFAULT_RUNTIME,
+                   timings: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+    """Read the labels, :func:`fit`, and write ``out/model.safetensors`` and ``out/report.json``.
+    The model remembers ``runtime``, so it classifies with the embeddings it learnt from."""
     from gifworthy.screentime.labels import read_labels
-    from gifworthy.screentime.model import save_model
+    from gifworthy.screentime.model import MODEL_FILE, save_model
 
     frames, names = read_labels(labels, frames_dir, classes)
-    model, report = fit(frames, names, p, seed, log=log or (lambda m: None))
-    save_model(model, out / "model.pt")
-    write_json(out / "report.json", report)
+    model, report = fit(frames, names, p, seed, log=log or (lambda m: None), runtime=runtime)
+    model["runtime"] = runtime
+    save_model(model, out / MODEL_FILE)
+    write_json(out / "report.json", {k: v for k, v in report.items() if k != "seconds"})
+    if timings is not None:  # seconds never go into the cached model folder
+        write_json(Path(timings), report["seconds"])
     return report

@@ -13,6 +13,7 @@ from typing import Protocol
 import numpy as np
 
 from gifworthy.core.registry import load
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 
 __all__ = ["DETECTORS", "Detection", "Detector", "get_detector"]
 
@@ -36,7 +37,11 @@ class Detector(Protocol):
     # The params.yaml ``shots`` key of this detector's threshold.
     threshold_key: str
 
-    def detect(self, path: str | os.PathLike[str], threshold: float) -> Detection: ...
+    def detect(self, path: str | os.PathLike[str], threshold: float, *,
+               runtime: str = DEFAULT_RUNTIME) -> Detection:
+        """Cuts of one video; ``runtime`` runs the detector's network, if it has one
+        (:mod:`gifworthy.nets.runtime`)."""
+        ...
 
 
 DETECTORS: dict[str, str] = {

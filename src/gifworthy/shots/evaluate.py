@@ -11,6 +11,7 @@ from typing import Any
 
 from gifworthy.core.resources import package_file
 from gifworthy.corpus.base import VideoInfo
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.shots.detectors import DETECTORS
 from gifworthy.shots.stage import TIMED, detect_shots
 
@@ -87,7 +88,8 @@ def _micro(scores: list[dict[str, Any]]) -> dict[str, Any]:
 
 
 def shots_report(videos: dict[str, dict[str, Any]], params: dict[str, Any],
-                 known: dict[str, VideoInfo]) -> dict[str, Any]:
+                 known: dict[str, VideoInfo], *, runtime: str = DEFAULT_RUNTIME
+                 ) -> dict[str, Any]:
     """Precision, recall and F1 of cuts for every detector: on real clips concatenated at
     known frames (``real``), and on the corpus videos whose shot starts ``known`` gives
     (``corpus``). ``videos`` are the stage's shots files, loaded (``load_shots``), by id."""
@@ -114,7 +116,7 @@ def shots_report(videos: dict[str, dict[str, Any]], params: dict[str, Any],
         video = Path(tmp) / "real_concat.mp4"
         parts = [(package_file(*rel), a, b) for rel, a, b in REAL_EVAL_PARTS]
         truth = concatenated_eval_video(parts, video)
-        found = detect_shots(video, params)
+        found = detect_shots(video, params, runtime=runtime)
     for d in DETECTORS:
         by_detector[d]["real"].append(evaluate_cuts(found["cuts"][d], truth, tol))
     summary: dict[str, Any] = {

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import time
 
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.shots.detectors import Detection
 
 __all__ = ["SceneDetectDetector", "scenedetect_cuts"]
@@ -23,7 +24,8 @@ class SceneDetectDetector:
     name = "scenedetect"
     threshold_key = "scenedetect_threshold"
 
-    def detect(self, path: str | os.PathLike[str], threshold: float) -> Detection:
+    def detect(self, path: str | os.PathLike[str], threshold: float, *,
+               runtime: str = DEFAULT_RUNTIME) -> Detection:
         t0 = time.perf_counter()
         cuts = scenedetect_cuts(path, threshold)
         return Detection(cuts, {"scenedetect": time.perf_counter() - t0})

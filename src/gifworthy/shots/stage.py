@@ -15,9 +15,10 @@ from typing import Any
 
 import numpy as np
 
-from gifworthy.core.fsutil import atomic_path, csv_text, write_json, write_text
+from gifworthy.core.fsutil import atomic_path, csv_text, read_json, write_json, write_text
 from gifworthy.corpus.manifest import read_videos, videos_with_gifs
 from gifworthy.media.probe import MediaError, frame_rate
+from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import source_video
 from gifworthy.pipeline.stage import Job, Stage
@@ -35,14 +36,17 @@ def cuts_to_shots(cuts: list[int], n_frames: int) -> list[tuple[int, int]]:
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def detect_shots(path: str | os.PathLike[str], params: dict[str, Any]) -> dict[str, Any]:
-    """Every registered detector on one video (``params``: the ``shots`` section).
+def detect_shots(path: str | os.PathLike[str], params: dict[str, Any], *,
+                 runtime: str = DEFAULT_RUNTIME) -> dict[str, Any]:
+    """Every registered detector on one video (``params``: the ``shots`` section; ``runtime``:
+    where TransNetV2 runs, :mod:`gifworthy.nets.runtime`).
 
     Returns ``n_frames``, ``fps``, ``cuts`` per detector, the TransNetV2 probabilities and
     its features averaged per second of video (``features_per_second``, seconds x 1024).
     """
     found = {name: get_detector(name).detect(
-        path, float(params[get_detector(name).threshold_key])) for name in DETECTORS}
+        path, float(params[get_detector(name).threshold_key]), runtime=runtime)
+        for name in DETECTORS}
     framed = next(d for d in found.values() if d.n_frames is not None)
     seconds: dict[str, float] = {}
     for d in found.values():
@@ -62,32 +66,35 @@ def shots_settings(params: dict[str, Any]) -> dict[str, Any]:
     matter downstream and in the report, so changing them keeps the shots)."""
     p = params["shots"]
     return {"transnet_threshold": p["transnet_threshold"],
-            "scenedetect_threshold": p["scenedetect_threshold"]}
+            "scenedetect_threshold": p["scenedetect_threshold"],
+            "runtime": params["inference"]["runtime"]}
 
 
-def save_shots(video: str | os.PathLike[str] | None, out: Path, params: dict[str, Any]) -> str:
+def save_shots(video: str | os.PathLike[str] | None, out: Path, params: dict[str, Any], *,
+               runtime: str = DEFAULT_RUNTIME) -> str:
     """Run every detector on ``video`` and write ``out`` (.npz, atomically): cuts of each
     detector, TransNetV2 probabilities, per-second features, frame count and rate. A video
     that is missing or cannot be decoded gives a file with ``error`` set, never a crash."""
     record: dict[str, Any] = {"error": "", "n_frames": 0, "fps": 0.0,
                               **{f"cuts_{d}": np.zeros(0, int) for d in DETECTORS},
                               "transnet_probs": np.zeros(0, np.float32),
-                              "features_per_second": np.zeros((0, 1024), np.float32),
-                              "seconds": np.zeros(len(TIMED))}
+                              "features_per_second": np.zeros((0, 1024), np.float32)}
+    seconds: dict[str, float] = {}
     if video is None:
         record["error"] = "source video not downloaded"
     else:
         try:
-            found = detect_shots(video, params)
+            found = detect_shots(video, params, runtime=runtime)
         except (MediaError, ValueError, OSError) as exc:
             record["error"] = f"cannot detect shots: {exc}"
         else:
             record.update(n_frames=found["n_frames"], fps=found["fps"],
                           **{f"cuts_{d}": np.asarray(found["cuts"][d], int) for d in DETECTORS},
                           transnet_probs=found["transnet_probs"],
-                          features_per_second=found["features_per_second"],
-                          seconds=np.array([found["seconds"].get(k, 0.0) for k in TIMED]))
+                          features_per_second=found["features_per_second"])
+            seconds = {k: round(found["seconds"].get(k, 0.0), 4) for k in TIMED}
     out.parent.mkdir(parents=True, exist_ok=True)
+    write_json(paths.seconds_file(out), seconds)  # before the output: it marks the job done
     with atomic_path(out) as tmp, open(tmp, "wb") as fh:
         np.savez(fh, **record)
     if record["error"]:
@@ -97,15 +104,18 @@ def save_shots(video: str | os.PathLike[str] | None, out: Path, params: dict[str
 
 
 def load_shots(path: Path, detector: str) -> dict[str, Any]:
-    """A shots file as ``n_frames``, ``fps``, ``shots`` (of ``detector``), ``error`` and the
-    TransNetV2 ``features_per_second``."""
+    """A shots file as ``n_frames``, ``fps``, ``shots`` (of ``detector``), ``error``, the
+    TransNetV2 ``features_per_second`` and the ``seconds`` its steps took (from the file
+    beside it; empty after a ``dvc pull``, which does not carry timings)."""
+    timing = paths.seconds_file(Path(path))
+    seconds = read_json(timing) if timing.is_file() else {}
     with np.load(path) as z:
         n = int(z["n_frames"])
         return {"n_frames": n, "fps": float(z["fps"]), "error": str(z["error"]),
                 "shots": cuts_to_shots([int(c) for c in z[f"cuts_{detector}"]], n),
                 "cuts": {d: [int(c) for c in z[f"cuts_{d}"]] for d in DETECTORS},
                 "features_per_second": np.asarray(z["features_per_second"]),
-                "seconds": dict(zip(TIMED, (float(x) for x in z["seconds"])))}
+                "seconds": {k: float(seconds.get(k, 0.0)) for k in TIMED}}
 
 
 class ShotsStage(Stage):
@@ -120,16 +130,19 @@ class ShotsStage(Stage):
         return [(paths.SHOTS_ROOT, self.folder(params), r"tn.+_sd.+")]
 
     def _job(self, params: dict[str, Any], video: str) -> Job:
-        return Job(self.name, video, self.folder(params) / f"{video}.npz",
+        output = self.folder(params) / f"{video}.npz"
+        return Job(self.name, video, output,
                    records={"download": paths.download_record(params, video)},
-                   settings={"shots": shots_settings(params)})
+                   settings={"shots": shots_settings(params)},
+                   media=(paths.seconds_file(output),))
 
     def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
         return {v: self._job(params, v) for v in videos_with_gifs(params)}
 
     def run_one(self, params: dict[str, Any], item: str) -> str:
         job = self.job(params, item)
-        result = save_shots(source_video(params, item), job.output, params["shots"])
+        result = save_shots(source_video(params, item), job.output, params["shots"],
+                            runtime=job.settings["shots"]["runtime"])
         self.finish(job)
         return f"{item}: {result}"
 
@@ -138,7 +151,8 @@ class ShotsStage(Stage):
 
         videos = {path.stem: load_shots(path, params["shots"]["detector"])
                   for path in sorted(self.folder(params).glob("*.npz"))}
-        summary = shots_report(videos, params["shots"], read_videos())
+        summary = shots_report(videos, params["shots"], read_videos(),
+                               runtime=params["inference"]["runtime"])
         rows = [[yid, f["n_frames"], round(f["fps"], 4),
                  *(len(f["cuts"][d]) for d in DETECTORS), f["error"]]
                 for yid, f in videos.items()]

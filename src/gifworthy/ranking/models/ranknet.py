@@ -11,11 +11,13 @@ from typing import Any, Callable
 
 import numpy as np
 
-from gifworthy.core.fsutil import atomic_path
+from gifworthy.nets.tensors import load_tensors, save_tensors
 from gifworthy.ranking.data import Scaler, Video, make_pairs
 from gifworthy.segments import NEGATIVE, POSITIVE
 
-__all__ = ["LOSSES", "RankNet", "ranking_loss", "train_ranknet"]
+__all__ = ["LOSSES", "WEIGHTS_FILE", "RankNet", "ranking_loss", "train_ranknet"]
+
+WEIGHTS_FILE = "ranknet.safetensors"
 
 
 LOSSES = ("l1", "l2", "huber", "adaptive_huber")
@@ -139,16 +141,24 @@ class RankNet:
         return out / max(len(self.states), 1)
 
     def save(self, directory: Path) -> None:
-        import torch
-
+        """``ranknet.safetensors``: every ensemble member's weights and the feature scaler
+        (bytes that depend only on them, so a retraining with the same inputs is a no-op
+        for DVC)."""
         directory.mkdir(parents=True, exist_ok=True)
-        with atomic_path(directory / "ranknet.pt") as tmp:
-            torch.save({"states": self.states, "dim": self.dim, "dropout": self.dropout,
-                        "mean": self.scaler.mean, "std": self.scaler.std}, tmp)
+        tensors = {f"net{i}.{name}": value for i, state in enumerate(self.states)
+                   for name, value in state.items()}
+        tensors.update({"scaler.mean": np.asarray(self.scaler.mean, np.float64),
+                        "scaler.std": np.asarray(self.scaler.std, np.float64)})
+        save_tensors(directory / WEIGHTS_FILE, tensors,
+                     {"nets": len(self.states), "dim": self.dim, "dropout": self.dropout})
 
     @classmethod
     def load(cls, directory: Path) -> "RankNet":
         import torch
 
-        blob = torch.load(Path(directory) / "ranknet.pt", weights_only=False)
-        return cls(Scaler(blob["mean"], blob["std"]), blob["states"], blob["dim"], blob["dropout"])
+        arrays, meta = load_tensors(Path(directory) / WEIGHTS_FILE)
+        states = [{name.split(".", 1)[1]: torch.from_numpy(value.copy())
+                   for name, value in arrays.items() if name.startswith(f"net{i}.")}
+                  for i in range(int(meta["nets"]))]
+        return cls(Scaler(arrays["scaler.mean"], arrays["scaler.std"]), states, meta["dim"],
+                   meta["dropout"])

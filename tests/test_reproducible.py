@@ -1,0 +1,64 @@
+"""Bytes that reproduce: two cold runs of the small pipeline in two fresh repositories give
+byte-identical outputs, except the per-item run records whose purpose is to say when and how
+long (download, trim and GIF status records, download stats) and the step timings beside
+outputs (``*.seconds.json``, kept out of DVC). Slow: one more pipeline build."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+
+import pytest
+import yaml
+
+from support import init_project, run
+
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
+
+# Run records: their purpose is the time a job finished and how long it took.
+RUN_RECORDS = ("/status/", "data/download/stats.csv", "data/download/time_share.csv")
+
+
+def _outputs(repo: Path) -> dict[str, str]:
+    """sha256 of every file of every cached output in dvc.yaml, by path."""
+    stages = yaml.safe_load((repo / "dvc.yaml").read_text())["stages"]
+    outs: set[Path] = set()
+    for stage in stages.values():
+        for out in stage.get("outs", []):
+            name = next(iter(out)) if isinstance(out, dict) else out
+            cached = not (isinstance(out, dict) and out[name].get("cache") is False)
+            if cached and "${" not in name:
+                outs.add(repo / name)
+    outs.add(repo / "data/ablation")  # the matrix stage's outputs, one folder
+    hashes = {}
+    for root in outs:
+        files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
+        for path in files:
+            rel = str(path.relative_to(repo))
+            if path.name.endswith(".seconds.json") or any(r in rel for r in RUN_RECORDS):
+                continue
+            hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
+    return hashes
+
+
+def _lock_hashes(repo: Path) -> dict[str, str]:
+    """Each stage output's hash as dvc.lock records it, for the outputs with no run record
+    inside (what a fresh clone's `dvc repro` must reproduce)."""
+    lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
+    return {f"{stage}:{out['path']}": out["md5"] for stage, entry in lock.items()
+            for out in entry.get("outs", [])
+            if not out["path"].startswith(("data/download", "data/clips", "data/gifs"))}
+
+
+def test_two_cold_runs_give_byte_identical_outputs(built_pipeline, tmp_path):
+    again = init_project(tmp_path / "again")
+    run(["dvc", "repro"], again, timeout=1800)
+    first, second = _outputs(built_pipeline), _outputs(again)
+    assert len(first) > 100 and sorted(first) == sorted(second)
+    differ = sorted(k for k in first if first[k] != second[k])
+    assert not differ, f"{len(differ)} files differ between two cold runs: {differ[:20]}"
+    # So dvc.lock, too, is the same: a fresh clone's `dvc repro` reproduces it.
+    assert _lock_hashes(built_pipeline) == _lock_hashes(again)
+    # The timings still exist, outside the cached outputs.
+    assert list((again / "data/shots").rglob("*.seconds.json"))
+    assert (again / "metrics/timings/train.json").is_file()
