@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system system-cluster run test test-slow lint bench lock clean
+.PHONY: setup system system-cluster run test test-slow test-full lint bench lock clean
 
 setup: system $(STAMP)
 
@@ -53,13 +53,20 @@ lint: setup
 	pyright -p .
 
 # The slow end-to-end tests also start a real sshd and a single-node Slurm on localhost.
+# They share one small pipeline build; the whole default pipeline is `make test-full`.
 test-slow: setup system-cluster
-	pytest -q -m slow
+	pytest -q -m "slow and not full"
+
+# `dvc repro` of the default sample in a fresh repository, with its quality bars.
+test-full: setup
+	pytest -q -m full
 
 system-cluster:
 	$(call apt_missing,sshd:openssh-server slurmctld:slurm-wlm munged:munge)
 
 bench: setup
+	python benchmarks/bench_networks.py
+	python benchmarks/bench_run.py
 	python benchmarks/bench_download.py
 	python benchmarks/bench_download.py --mbps 100
 	python benchmarks/bench_manifest.py

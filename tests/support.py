@@ -93,3 +93,10 @@ def stage_project(path: Path) -> dict:
     shutil.copytree(ROOT / "src", path / "src", ignore=shutil.ignore_patterns(
         "__pycache__", "*.egg-info"))
     return yaml.safe_load((ROOT / "params.yaml").read_text())
+
+
+def copy_project(src: Path, dest: Path) -> Path:
+    """A copy of a built repository (git, DVC cache, outputs, mtimes kept): what a test that
+    changes a built pipeline starts from, instead of building its own."""
+    shutil.copytree(src, dest, symlinks=True)
+    return dest

@@ -9,6 +9,7 @@ from support import ROOT, init_project, run
 
 
 @pytest.mark.slow
+@pytest.mark.full  # not in CI: it alone would take half of CI's time budget
 @pytest.mark.timeout(2700)
 def test_default_pipeline_end_to_end(tmp_path):
     repo = init_project(tmp_path / "repo", (ROOT / "params.yaml").read_text())

