@@ -1,7 +1,9 @@
 """Bytes that reproduce: two cold runs of the small pipeline in two fresh repositories give
 byte-identical outputs, except the per-item run records whose purpose is to say when and how
-long (download, trim and GIF status records, download stats) and the step timings beside
-outputs (``*.seconds.json``, kept out of DVC). Slow: one more pipeline build."""
+long (download, trim and GIF status records, download stats), the step timings beside
+outputs (``*.seconds.json``, kept out of DVC), and the job keys (``*.key``), which name the
+upstream run records they were made from by version (a download's version includes when it
+finished). Slow: one more pipeline build."""
 
 from __future__ import annotations
 
@@ -35,19 +37,22 @@ def _outputs(repo: Path) -> dict[str, str]:
         files = [root] if root.is_file() else sorted(p for p in root.rglob("*") if p.is_file())
         for path in files:
             rel = str(path.relative_to(repo))
-            if path.name.endswith(".seconds.json") or any(r in rel for r in RUN_RECORDS):
+            if (path.name.endswith((".seconds.json", ".key"))
+                    or any(r in rel for r in RUN_RECORDS)):
                 continue
             hashes[rel] = hashlib.sha256(path.read_bytes()).hexdigest()
     return hashes
 
 
 def _lock_hashes(repo: Path) -> dict[str, str]:
-    """Each stage output's hash as dvc.lock records it, for the outputs with no run record
-    inside (what a fresh clone's `dvc repro` must reproduce)."""
+    """Each cached output's hash as dvc.lock records it, for the outputs with no run record
+    or record-naming key inside (what a fresh clone's `dvc repro` must reproduce)."""
     lock = yaml.safe_load((repo / "dvc.lock").read_text())["stages"]
     return {f"{stage}:{out['path']}": out["md5"] for stage, entry in lock.items()
             for out in entry.get("outs", [])
-            if not out["path"].startswith(("data/download", "data/clips", "data/gifs"))}
+            if not out["path"].startswith(("metrics/", "data/download", "data/clips",
+                                           "data/gifs", "data/align", "data/shots",
+                                           "data/features"))}
 
 
 def test_two_cold_runs_give_byte_identical_outputs(built_pipeline, tmp_path):
