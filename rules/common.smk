@@ -1,26 +1,33 @@
-# Shared names for all rules: the manifest's items and the params-dependent folders. Paths
-# come from gifworthy.pipeline.paths; every rule runs `gifworthy run-one <stage> <item>`
-# (the job writes its output, then `<output>.key`) and `gifworthy report <stage>`.
-from gifworthy.core.ids import ITEM_ID_PATTERN
-from gifworthy.corpus.manifest import read_downloads, read_gif_rows, videos_with_gifs
-from gifworthy.pipeline import paths
+# Shared names for all rules. Every fan-out stage runs one job per *shard* of its items
+# (gifworthy.pipeline.shards): `gifworthy prepare <stage>` (run by DVC first) plans the shards
+# and marks the finished ones in .gifworthy/shards/<stage>/; a rule's job is
+# `gifworthy run-shard <stage> <shard>`, which does the shard's missing items with a bounded
+# pool and writes the shard's marker. Only the small plan is read here, never the manifest,
+# so the DAG of a 650,000-item stage is built in about a second, and every cluster job parses
+# this file as fast.
+from gifworthy.pipeline.shards import marker_path, shard_ids
 
-ITEMS = {i.item_id: i for i in read_downloads()}
-CLIP_IDS = sorted(i for i, item in ITEMS.items() if item.is_segment)
-# Video2GIF GIF segments (regenerated from their source video: the GIF links are dead).
-V2G = {row["gif_id"]: row for row in read_gif_rows() if row["youtube_id"] in ITEMS}
-# Videos with GIFs: the ones align, shots, segments and features cover (one job each).
-VIDEOS = videos_with_gifs(config, items=ITEMS)
-STATUS = paths.STATUS
-DOWNLOAD_DIR = str(paths.download_dir(config))
-CLIPS_DIR = str(paths.clips_dir(config))
-GIFS_DIR = str(paths.gifs_dir(config))
-ALIGN_DIR = str(paths.ALIGN_DIR / paths.STATUS)
-SHOTS_DIR = str(paths.shots_dir(config))
-SEGMENTS_DIR = str(paths.segments_dir(config))
-FEATURES_DIR = str(paths.features_dir(config))
+EXECUTION = config["execution"]
+# A download shard takes one unit of the profile's `downloads` resource per concurrent
+# download it runs, so the profile's cap holds across shards (never more than the cap: a job
+# asking for more than exists would never start).
+def _available(name, default):
+    value = workflow.global_resources.get(name)
+    value = getattr(value, "value", value)  # a snakemake Resource, or a number
+    return int(value) if isinstance(value, (int, float)) and value > 0 else default
+
+
+DOWNLOAD_WORKERS = min(int(EXECUTION["download_workers"]),
+                       _available("downloads", int(EXECUTION["download_workers"])))
+
+
+def marker(stage):
+    return str(marker_path(stage, "{shard}"))
+
+
+def markers(stage):
+    return [str(marker_path(stage, s)) for s in shard_ids(stage)]
+
 
 wildcard_constraints:
-    item=ITEM_ID_PATTERN,
-    video=ITEM_ID_PATTERN,
-    kind="clips|v2g",
+    shard=r"\d+",

@@ -1,96 +1,77 @@
-# One rule per persisted stage, one job per item. Inputs are ancient(): after `dvc pull` or a
-# checkout their mtimes say nothing (GUIDE 3, trap 4); `gifworthy prepare <stage>` (run by
-# DVC first) removes every output whose key no longer matches its inputs, by content. Every
-# job writes a record even for a bad item, so one bad item never fails the stage.
+# One rule per persisted stage, one job per shard. No rule names another stage's outputs:
+# DVC runs the stages in order (each `dvc repro` stage targets its own report here), and
+# `gifworthy prepare <stage>` has removed every output whose key no longer matches its inputs,
+# by content (GUIDE 3, traps 3 and 4). A bad item is a record (or a logged miss), never a
+# failed shard; a killed shard reruns only its missing items.
 
 
 rule download:
     output:
-        DOWNLOAD_DIR + f"/{STATUS}/{{item}}.json",
-        DOWNLOAD_DIR + f"/{STATUS}/{{item}}.json.key",
+        marker("download"),
     resources:
-        downloads=1,
+        downloads=DOWNLOAD_WORKERS,
     retries: 1
     shell:
-        "gifworthy run-one download {wildcards.item}"
+        "gifworthy run-shard download {wildcards.shard} --workers {resources.downloads}"
 
 
 rule trim:
-    input:
-        ancient(DOWNLOAD_DIR + f"/{STATUS}/{{item}}.json"),
     output:
-        CLIPS_DIR + f"/{STATUS}/{{item}}.json",
-        CLIPS_DIR + f"/{STATUS}/{{item}}.json.key",
+        marker("trim"),
+    threads: 2  # clips cut in parallel, one ffmpeg each
     retries: 1
     shell:
-        "gifworthy run-one trim {wildcards.item}"
-
-
-def _gifify_input(wc):
-    if wc.kind == "clips":
-        return ancient(CLIPS_DIR + f"/{STATUS}/{wc.item}.json")
-    return ancient(DOWNLOAD_DIR + f"/{STATUS}/{V2G[wc.item]['youtube_id']}.json")
+        "gifworthy run-shard trim {wildcards.shard} --workers {threads}"
 
 
 rule gifify:
-    input:
-        _gifify_input,
     output:
-        GIFS_DIR + f"/{STATUS}/{{kind}}/{{item}}.json",
-        GIFS_DIR + f"/{STATUS}/{{kind}}/{{item}}.json.key",
+        marker("gifify"),
+    threads: 2
     retries: 1
     shell:
-        "gifworthy run-one gifify {wildcards.kind}/{wildcards.item}"
+        "gifworthy run-shard gifify {wildcards.shard} --workers {threads}"
 
 
 rule align:
-    input:
-        ancient(DOWNLOAD_DIR + f"/{STATUS}/{{video}}.json"),
     output:
-        ALIGN_DIR + "/{video}.json",
-        ALIGN_DIR + "/{video}.json.key",
+        marker("align"),
+    threads: 2  # videos in parallel processes (hashing is Python work)
+    retries: 1
     shell:
-        "gifworthy run-one align {wildcards.video}"
+        "gifworthy run-shard align {wildcards.shard} --workers {threads}"
 
 
 rule shots:
-    input:
-        ancient(DOWNLOAD_DIR + f"/{STATUS}/{{video}}.json"),
     output:
-        SHOTS_DIR + "/{video}.npz",
-        SHOTS_DIR + "/{video}.npz.key",
-    threads: 2  # torch uses both cores: one TransNetV2 job at a time
+        marker("shots"),
+    threads: 2  # one video at a time; TransNetV2 uses every thread, loaded once per shard
+    retries: 1
     shell:
-        "gifworthy run-one shots {wildcards.video}"
+        "gifworthy run-shard shots {wildcards.shard}"
 
 
 rule segments:
-    input:
-        shots=ancient(SHOTS_DIR + "/{video}.npz"),
-        align=ancient(ALIGN_DIR + "/{video}.json"),
     output:
-        SEGMENTS_DIR + "/{video}.csv",
-        SEGMENTS_DIR + "/{video}.csv.key",
+        marker("segments"),
+    retries: 1
     shell:
-        "gifworthy run-one segments {wildcards.video}"
+        "gifworthy run-shard segments {wildcards.shard}"
 
 
 rule features:
-    input:
-        segments=ancient(SEGMENTS_DIR + "/{video}.csv"),
-        shots=ancient(SHOTS_DIR + "/{video}.npz"),
     output:
-        FEATURES_DIR + "/{video}.npz",
-        FEATURES_DIR + "/{video}.npz.key",
-    threads: 2  # the image model uses both cores
+        marker("features"),
+    threads: 2  # one video at a time; the image model uses every thread
+    retries: 1
     shell:
-        "gifworthy run-one features {wildcards.video}"
+        "gifworthy run-shard features {wildcards.shard}"
 
 
 # Reports gather the small per-item results; each names what its stage must have done.
 rule download_report:
     input:
-        expand(DOWNLOAD_DIR + f"/{STATUS}/{{item}}.json", item=sorted(ITEMS)),
+        markers("download"),
     output:
         "data/download/stats.csv",
         "data/download/failed.csv",
@@ -102,7 +83,7 @@ rule download_report:
 
 rule trim_report:
     input:
-        expand(CLIPS_DIR + f"/{STATUS}/{{item}}.json", item=CLIP_IDS),
+        markers("trim"),
     output:
         "metrics/trim.json",
     shell:
@@ -111,8 +92,7 @@ rule trim_report:
 
 rule gifify_report:
     input:
-        expand(GIFS_DIR + f"/{STATUS}/clips/{{item}}.json", item=CLIP_IDS),
-        expand(GIFS_DIR + f"/{STATUS}/v2g/{{item}}.json", item=sorted(V2G)),
+        markers("gifify"),
     output:
         "metrics/gifify.json",
     shell:
@@ -121,7 +101,7 @@ rule gifify_report:
 
 rule align_report:
     input:
-        expand(ALIGN_DIR + "/{video}.json", video=VIDEOS),
+        markers("align"),
     output:
         "data/align/alignments.csv",
         "metrics/align.json",
@@ -131,7 +111,7 @@ rule align_report:
 
 rule shots_report:
     input:
-        expand(SHOTS_DIR + "/{video}.npz", video=VIDEOS),
+        markers("shots"),
     output:
         "metrics/shots.json",
     threads: 2
@@ -141,7 +121,7 @@ rule shots_report:
 
 rule segments_report:
     input:
-        expand(SEGMENTS_DIR + "/{video}.csv", video=VIDEOS),
+        markers("segments"),
     output:
         "metrics/segments.json",
     shell:
@@ -150,7 +130,7 @@ rule segments_report:
 
 rule features_report:
     input:
-        expand(FEATURES_DIR + "/{video}.npz", video=VIDEOS),
+        markers("features"),
     output:
         "metrics/features.json",
     shell:

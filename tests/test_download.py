@@ -16,7 +16,14 @@ import yaml
 from gifworthy.corpus.base import DownloadItem
 from gifworthy.corpus.manifest import Manifest, write_manifest
 from gifworthy.download.failures import classify
-from gifworthy.download.stage import DownloadStage, collect, download_item, summarize
+from gifworthy.download.stage import (
+    DownloadStage,
+    collect,
+    download_item,
+    status_path,
+    summarize,
+    video_path,
+)
 from gifworthy.download.throttle import ThrottleGate
 from gifworthy.media.probe import probe
 from gifworthy.pipeline.paths import download_variant as variant
@@ -100,11 +107,11 @@ def test_failure_table(serve, tmp_path, name, fault, segment, status, category, 
     rec = download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "gate"),
                         sleep=lambda s: None)
     assert (rec["status"], rec["category"], rec["retry"]) == (status, category, retry), rec
-    written = json.loads((tmp_path / "status" / f"{it.item_id}.json").read_text())
+    written = json.loads(status_path(tmp_path, it.item_id).read_text())
     assert written["status"] == status
-    video = tmp_path / "videos" / f"{it.item_id}.mp4"
+    video = video_path(tmp_path, it.item_id)
     assert video.exists() == (status == "ok")
-    leftovers = [p.name for p in (tmp_path / "videos").iterdir() if p.name != video.name]
+    leftovers = [p.name for p in video.parent.iterdir() if p.name != video.name]
     assert leftovers == []  # no temporaries, nothing half-written
     if status == "ok":
         duration = probe(video)["duration"]
@@ -176,8 +183,7 @@ def test_one_pause_is_shared_by_concurrent_processes(serve, tmp_path):
     first_b = min(t for (_m, p, _s, t) in srv.log if "bbbbbbbbbbb" in p)
     assert first_b >= paused_until - 0.05, "B did not wait for A's pause"
     for yid in ids:
-        rec = json.loads((repo / "data/download" / variant(DL) / "status" / f"{yid}.json"
-                          ).read_text())
+        rec = json.loads(status_path(repo / "data/download" / variant(DL), yid).read_text())
         assert rec["status"] == "ok"
 
 
@@ -196,9 +202,10 @@ def test_kill_during_download_leaves_nothing_that_looks_done(serve, tmp_path, mo
         time.sleep(0.05)
     os.killpg(proc.pid, signal.SIGKILL)
     proc.wait()
-    assert not (out / "status/aaaaaaaaaaa.json").exists()
-    assert not (out / "videos/aaaaaaaaaaa.mp4").exists()
-    leftovers = list((out / "videos").iterdir())
+    video = video_path(out, "aaaaaaaaaaa")
+    assert not status_path(out, "aaaaaaaaaaa").exists()
+    assert not video.exists()
+    leftovers = list(video.parent.iterdir())
     assert leftovers and all(p.name.startswith(".tmp-") for p in leftovers)
 
     # The next run's prepare step clears the temporaries, then the item downloads fully.
@@ -206,17 +213,17 @@ def test_kill_during_download_leaves_nothing_that_looks_done(serve, tmp_path, mo
     monkeypatch.chdir(repo)
     counts = prepare(DownloadStage(), params)
     assert counts["removed_files"] >= 1 and not list(
-        p for p in (out / "videos").iterdir() if p.name.startswith(".tmp-"))
+        p for p in video.parent.iterdir() if p.name.startswith(".tmp-"))
     assert DownloadStage().run_one(params, "aaaaaaaaaaa").startswith("aaaaaaaaaaa: ok")
-    assert [p.name for p in (out / "videos").iterdir()] == ["aaaaaaaaaaa.mp4"]
-    assert (out / "status/aaaaaaaaaaa.json.key").exists()
+    assert [p.name for p in video.parent.iterdir()] == ["aaaaaaaaaaa.mp4"]
+    assert (out / "status" / video.parent.name / "aaaaaaaaaaa.json.key").exists()
 
 
 def test_finished_video_without_record_is_reused_not_refetched(serve, tmp_path):
     srv = serve()
     it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"))
     download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "g"))
-    (tmp_path / "status/aaaaaaaaaaa.json").unlink()  # killed between rename and record
+    status_path(tmp_path, "aaaaaaaaaaa").unlink()  # killed between rename and record
     before = sum(srv.requests.values())
     rec = download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "g"))
     assert rec["status"] == "ok" and rec["reused"] is True
@@ -251,14 +258,17 @@ def test_prepare_requeues_only_what_should_be_retried(tmp_path, monkeypatch):
     (cur / "videos/aaaaaaaaaaa.mp4").write_bytes(b"x")
     (cur / "videos/zzzzzzzzzzz.mp4").write_bytes(b"x")
     (cur / "videos/.tmp-ggggggggggg-x").mkdir()
+    # These are in the flat layout of before bucket folders: moved, then judged.
     counts = prepare(DownloadStage(), params)
-    left = sorted(p.name for p in (cur / "status").iterdir())
+    left = sorted(p.name for p in (cur / "status").rglob("*") if p.is_file())
     assert left == ["aaaaaaaaaaa.json", "aaaaaaaaaaa.json.key", "ccccccccccc.json",
                     "ccccccccccc.json.key"]
-    assert not other.exists() and not (cur / "videos/zzzzzzzzzzz.mp4").exists()
-    assert (cur / "videos/aaaaaaaaaaa.mp4").exists()
+    assert not other.exists() and not list(cur.rglob("zzzzzzzzzzz.mp4"))
+    assert video_path(cur, "aaaaaaaaaaa").exists()
+    assert json.loads(status_path(cur, "aaaaaaaaaaa").read_text())["file"] == str(
+        video_path(cur, "aaaaaaaaaaa").relative_to(cur))
     assert counts == {"removed_variants": 1, "removed_files": 3, "stale": 4, "kept": 2,
-                      "adopted": 6}
+                      "adopted": 6, "moved": 7, "shards": 1}
     # A second prepare keeps the same two (by key now) and adopts nothing.
     assert prepare(DownloadStage(), params)["kept"] == 2
     # A changed segment is another download: its old record is stale.

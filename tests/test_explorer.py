@@ -6,6 +6,7 @@ from pathlib import Path
 
 from gifworthy.corpus.manifest import DOWNLOAD_COLUMNS, GIF_COLUMNS
 from gifworthy.explorer.build import build_explorer, explorer_data
+from gifworthy.pipeline.paths import bucket, item_file
 
 HOSTILE = '<img src=x onerror=alert(1)></script><script>alert(2)</script>&amp;'
 
@@ -26,9 +27,9 @@ def write_manifest(root: Path, clips, gifs):
 
 
 def gif_record(root: Path, kind: str, item: str, status="ok"):
-    path = root / "gifs/status" / kind / f"{item}.json"
+    path = item_file(root / "gifs/status" / kind, item, ".json")
     path.parent.mkdir(parents=True, exist_ok=True)
-    rec = {"status": status, "outputs": {"gif": {"file": f"{kind}/{item}.gif"}}}
+    rec = {"status": status, "outputs": {"gif": {"file": f"{kind}/{bucket(item)}/{item}.gif"}}}
     path.write_text(json.dumps(rec))
 
 
@@ -39,7 +40,8 @@ def test_data_groups_and_links(tmp_path):
     gif_record(tmp_path, "v2g", "1")
     data = explorer_data(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
     clips = {c["youtube_id"]: c for c in data["clips"]}
-    assert clips["aaaaaaaaaaa"]["src"] == "../gifs/clips/aaaaaaaaaaa_000000_000010.gif"
+    clip = "aaaaaaaaaaa_000000_000010"
+    assert clips["aaaaaaaaaaa"]["src"] == f"../gifs/clips/{bucket(clip)}/{clip}.gif"
     assert clips["bbbbbbbbbbb"]["src"] is None and clips["bbbbbbbbbbb"]["status"] == "missing"
     (video,) = data["videos"]
     assert [g["gif_id"] for g in video["gifs"]] == ["2", "1"]  # in timeline order

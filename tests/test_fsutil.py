@@ -50,3 +50,23 @@ def _umask() -> int:
     mask = os.umask(0)
     os.umask(mask)
     return mask
+
+
+def test_csv_text_is_exactly_what_csv_writer_writes():
+    import csv
+    import io
+    import random
+
+    from gifworthy.core.fsutil import csv_text
+
+    rng = random.Random(0)
+    pieces = ["a", "", "b c", "x,y", 'say "hi"', "line\nbreak", "cr\r", 3, 2.5, None, "-0",
+              "ünï", " lead"]
+    rows = [[rng.choice(pieces) for _ in range(rng.randrange(1, 6))] for _ in range(2000)]
+    rows += [[""], ["only"], ("t", "u"), []]
+    buf = io.StringIO()
+    writer = csv.writer(buf, lineterminator="\n")
+    writer.writerow(["h1", "h2"])
+    writer.writerows(rows)
+    assert csv_text(["h1", "h2"], rows) == buf.getvalue()
+    assert csv_text(["h1", "h2"], (tuple(r) for r in rows)) == buf.getvalue()

@@ -94,9 +94,10 @@ def test_corrupt_clip_is_recorded_not_raised(tmp_path):
     bad.write_bytes(b"\x00" * 5000)
     rec = gifify_item("clips", "bad_clip", bad, out_dir=tmp_path / "gifs", params=PARAMS)
     assert rec["status"] == "failed" and "bad.mp4" in rec["message"]
-    written = json.loads((tmp_path / "gifs/status/clips/bad_clip.json").read_text())
+    written = json.loads(paths.item_file(tmp_path / "gifs/status/clips", "bad_clip", ".json")
+                         .read_text())
     assert written["status"] == "failed"
-    assert not (tmp_path / "gifs/clips").exists() or not list((tmp_path / "gifs/clips").iterdir())
+    assert not [p for p in (tmp_path / "gifs/clips").rglob("*") if p.is_file()]
 
 
 def test_item_writes_every_format_and_a_record(video_30s, tmp_path):
@@ -119,19 +120,21 @@ def test_prepare_requeues_gifs_made_by_other_code_or_from_another_source(tmp_pat
     write_manifest(Manifest([DownloadItem(i, i[:11], "u", 0.0, 2.0, "train", "", "t:1")
                              for i in ids], [], []), paths.MANIFEST_DIR)
     trims = paths.clips_dir(params) / paths.STATUS
-    trims.mkdir(parents=True)
     stage = GififyStage()
     for item in ids:
-        (trims / f"{item}.json").write_text(json.dumps({"item_id": item, "status": "skipped"}))
+        trim_record = paths.item_file(trims, item, ".json")
+        trim_record.parent.mkdir(parents=True, exist_ok=True)
+        trim_record.write_text(json.dumps({"item_id": item, "status": "skipped"}))
         assert "skipped" in stage.run_one(params, f"clips/{item}")
-    (trims / f"{ids[1]}.json.key").write_text("cut again by other trim code\n")
+    paths.item_file(trims, ids[1], ".json.key").write_text("cut again by other trim code\n")
     status = paths.gifs_dir(params) / paths.STATUS / "clips"
     assert prepare(stage, params)["stale"] == 1  # b's source changed
-    assert sorted(p.name for p in status.iterdir() if p.suffix == ".json") == [
+    assert sorted(p.name for p in status.rglob("*.json")) == [
         f"{ids[0]}.json", f"{ids[2]}.json"]
     with open("src/gifworthy/gifify.py", "a") as fh:  # other GIF code
         fh.write("\n# changed\n")
-    assert prepare(stage, params)["stale"] == 2 and not list(status.iterdir())
+    assert prepare(stage, params)["stale"] == 2
+    assert not [p for p in status.rglob("*") if p.is_file()]
 
 
 def test_a_gif_moved_within_its_video_is_remade(video_30s, tmp_path, monkeypatch):
@@ -143,11 +146,13 @@ def test_a_gif_moved_within_its_video_is_remade(video_30s, tmp_path, monkeypatch
     params["gifify"]["formats"] = ["gif"]
     Path("params.yaml").write_text(yaml.safe_dump(params))
     yid = "aaaaaaaaaaa"
-    status = Path("data/download") / "h360_exact" / "status" / f"{yid}.json"
+    status = paths.download_record(params, yid)
     status.parent.mkdir(parents=True)
-    (status.parent.parent / "videos").mkdir()
-    shutil.copy(video_30s, status.parent.parent / "videos" / f"{yid}.mp4")
-    status.write_text(json.dumps({"item_id": yid, "status": "ok", "file": f"videos/{yid}.mp4",
+    video = paths.item_file(paths.download_dir(params) / "videos", yid, ".mp4")
+    video.parent.mkdir(parents=True)
+    shutil.copy(video_30s, video)
+    status.write_text(json.dumps({"item_id": yid, "status": "ok",
+                                  "file": str(video.relative_to(paths.download_dir(params))),
                                   "finished_at": "t1"}))
     Path("data/manifest").mkdir(parents=True)
     Path("data/manifest/downloads.csv").write_text(
@@ -159,7 +164,7 @@ def test_a_gif_moved_within_its_video_is_remade(video_30s, tmp_path, monkeypatch
 
     gifs_csv(2.0, 4.0)
     assert main(["run-one", "gifify", "v2g/100001"]) == 0
-    record = next(Path("data/gifs").glob("*/status/v2g/100001.json"))
+    record = next(Path("data/gifs").glob("*/status/v2g/*/100001.json"))
     assert json.loads(record.read_text())["status"] == "ok"
     assert main(["prepare", "gifify"]) == 0
     assert record.exists()  # same times, same source: kept

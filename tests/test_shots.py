@@ -102,4 +102,4 @@ def test_cli_writes_one_file_per_video(tmp_path):
                            "aaaaaaaaaaa"], cwd=tmp_path, capture_output=True, text=True)
     assert proc.returncode == 0, proc.stderr
     assert "not downloaded" in proc.stderr
-    assert list((tmp_path / "data" / "shots").glob("*/aaaaaaaaaaa.npz"))
+    assert list((tmp_path / "data" / "shots").glob("*/*/aaaaaaaaaaa.npz"))

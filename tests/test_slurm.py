@@ -1,7 +1,9 @@
 """The fan-out stages on a real single-node Slurm (Debian slurm-wlm + munge on localhost),
-selected by SMK_PROFILE=profiles/slurm alone, against the same stages run locally; a job
-killed on the cluster is resubmitted and the results are still identical; a job killed with
-no retries left fails the stage, and the rerun submits only that job. Slow."""
+selected by SMK_PROFILE=profiles/slurm alone, against the same stages run locally (with
+another shard size): one Slurm job per shard; a shard job killed on the cluster is
+resubmitted and the results are still identical; a shard job killed with no retries left
+fails the stage, and the rerun submits only that shard, which redoes only its missing
+items. Slow."""
 
 from __future__ import annotations
 
@@ -13,12 +15,12 @@ import threading
 import time
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from typing import Callable, Iterator
 
 import numpy as np
 import pytest
 
-from support import init_project, run
+from support import init_project, run, small_params
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -30,6 +32,8 @@ FAN_OUT = "features"  # dvc repro features: sample ... download, trim, gifify, a
 # segments, features: every Snakemake stage
 FAN_OUT_DATA = ("sample", "manifest", "download", "clips", "gifs", "align", "shots",
                 "segments", "features")  # what `dvc repro features` writes
+SHARDED = ("download", "trim", "gifify", "align", "shots", "segments", "features")
+SHARD_SIZE = 3  # the local run has one shard per stage (1000); here most stages have several
 
 
 def _slurm_conf(state: Path) -> str:
@@ -116,9 +120,11 @@ class JobWatcher(threading.Thread):
     cancels the first running job of ``kill_rule`` (if given), as a preempted or crashed node
     would."""
 
-    def __init__(self, kill_rule: str | None = None) -> None:
+    def __init__(self, kill_rule: str | None = None,
+                 kill_when: Callable[[], bool] = lambda: True) -> None:
         super().__init__(daemon=True)
         self.kill_rule, self.seen, self.killed = kill_rule, {}, None
+        self.kill_when = kill_when
         self.stop = threading.Event()
 
     def run(self) -> None:
@@ -129,7 +135,7 @@ class JobWatcher(threading.Thread):
                 job, state, comment = line.split("|", 2)
                 self.seen[job] = comment
                 if (self.kill_rule and self.killed is None and state == "RUNNING"
-                        and self.kill_rule in comment):
+                        and f"rule_{self.kill_rule}_" in comment and self.kill_when()):
                     time.sleep(1)  # let it start writing
                     subprocess.run(["scancel", "--signal=KILL", "--full", job],
                                    capture_output=True)
@@ -187,7 +193,8 @@ def _slurm_repro(repo: Path, profile: str, watcher: JobWatcher,
 def test_fan_out_stages_on_slurm_match_a_local_run(built_pipeline, tmp_path):
     expected = _results(built_pipeline)  # the same params, run locally (once per test run)
 
-    cluster = init_project(tmp_path / "cluster")
+    cluster = init_project(tmp_path / "cluster",
+                           small_params(**{"execution.shard_size": SHARD_SIZE}))
     with local_slurm(tmp_path / "slurm"):
         watcher = JobWatcher(kill_rule="features")
         t0 = time.time()
@@ -196,8 +203,13 @@ def test_fan_out_stages_on_slurm_match_a_local_run(built_pipeline, tmp_path):
         rules = _rules(watcher)
         print(f"slurm run: {seconds:.0f} s, {len(rules)} jobs: "
               + ", ".join(f"{r} {rules.count(r)}" for r in sorted(set(rules))))
-        # The per-file work went through Slurm; the reports stayed local (localrules).
-        assert {"download", "trim", "align", "shots", "features"} <= set(rules)
+        # The per-file work went through Slurm, one job per shard (the killed features job
+        # once more); the reports stayed local (localrules).
+        shards = _shard_counts(cluster)
+        print("shards: " + ", ".join(f"{k} {v}" for k, v in shards.items()))
+        assert shards["download"] >= 3 and shards["features"] >= 2
+        assert {r: rules.count(r) for r in SHARDED} == {
+            **shards, "features": shards["features"] + 1}
         assert not [r for r in rules if r.endswith("_report")]
         # A job killed on the cluster was resubmitted (profile retries) and the stage completed.
         assert watcher.killed is not None, "no features job was seen running"
@@ -215,10 +227,16 @@ def test_fan_out_stages_on_slurm_match_a_local_run(built_pipeline, tmp_path):
         _killed_job_without_retries_costs_one_job(cluster, expected)
 
 
+def _shard_counts(repo: Path) -> dict[str, int]:
+    return {stage: len(json.loads((repo / f".gifworthy/shards/{stage}/plan.json").read_text())
+                       ["shards"]) for stage in SHARDED}
+
+
 def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> None:
-    """A features code change redoes every video; one job is killed with no retries left, so
-    the stage fails. The rerun keeps the six finished videos (persisted outputs, valid keys)
-    and submits exactly the killed one."""
+    """A features code change redoes every video; a shard job is killed (after the first
+    video finished) with no retries left, so the stage fails. The rerun keeps every finished
+    video (persisted outputs, valid keys), submits exactly the killed shard, and that shard
+    redoes only its missing videos."""
     features_code = cluster / "src/gifworthy/features/stage.py"
     features_code.write_text(features_code.read_text() + "\n# a change that moves no number\n")
     no_retries = cluster / "profiles/slurm-no-retries"
@@ -226,28 +244,29 @@ def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> 
     config = no_retries / "config.yaml"
     config.write_text(config.read_text().replace("retries: 2", "retries: 0"))
     assert "retries: 0" in config.read_text()
+    folder = cluster / "data/features"
 
-    watcher = JobWatcher(kill_rule="features")
+    watcher = JobWatcher(kill_rule="features",
+                         kill_when=lambda: any(folder.rglob("*.npz.key")))
     failed = _slurm_repro(cluster, str(no_retries.relative_to(cluster)), watcher, check=False)
     assert failed.returncode != 0, "the stage should fail with a job killed and no retries"
     assert watcher.killed is not None
-    killed_id = watcher.killed.split("_wildcards_", 1)[1]  # rule_<rule>_wildcards_<id>
-    folder = next(d for d in (cluster / "data/features").glob("*/*") if d.is_dir())
-    done = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()
-            if not p.name.startswith(".")}
-    videos = sorted({p.stem for p in (cluster / "data/segments").glob("*/*.csv")})
-    assert sorted(n for n in done if n.endswith(".npz")) == sorted(
-        f"{v}.npz" for v in videos if v != killed_id)
-    assert f"{killed_id}.npz.key" not in done
+    killed_shard = watcher.killed.split("_wildcards_", 1)[1]  # rule_<rule>_wildcards_<shard>
+    plan = json.loads((cluster / ".gifworthy/shards/features/plan.json").read_text())
+    assert killed_shard in plan["shards"]
+    done = {p: p.stat().st_mtime_ns for p in folder.rglob("*.npz")
+            if Path(f"{p}.key").exists()}
+    videos = sorted({p.stem for p in (cluster / "data/segments").rglob("*.csv")})
+    assert done and len(done) < len(videos)
 
     watcher = JobWatcher()
     rerun = _slurm_repro(cluster, "profiles/slurm", watcher)
-    print(f"after a killed job with no retries: {_rules(watcher)} resubmitted")
+    print(f"after a killed job with no retries: {sorted(watcher.seen.values())} resubmitted")
     assert _rules(watcher) == ["features"]
-    assert killed_id in next(iter(watcher.seen.values()))
+    assert next(iter(watcher.seen.values())).endswith(f"_wildcards_{killed_shard}")
     assert "Running stage 'features'" in rerun.stdout
     for stage in ("download", "align", "shots", "segments"):
         assert f"Running stage '{stage}'" not in rerun.stdout
-    assert {p.name: p.stat().st_mtime_ns for p in folder.iterdir()
-            if p.name in done} == done, "a finished video was redone"
+    assert {p: p.stat().st_mtime_ns for p in done} == done, "a finished video was redone"
+    assert len(list(folder.rglob("*.npz"))) == len(videos)
     _assert_same(expected, _results(cluster))

@@ -43,11 +43,12 @@ def project(tmp_path, monkeypatch):
         gif_files=[GifFile(f"g{i}", v, f"data/sample/gifs/g{i}.gif", 0, 10, "none")
                    for i, v in enumerate(VIDS)]), layout.MANIFEST_DIR)
     for i, v in enumerate(VIDS):
-        _shots_file(layout.shots_dir(params) / f"{v}.npz", [10 * (i + 1)])
-        write_json(layout.ALIGN_DIR / "status" / f"{v}.json", [{"gif_id": f"g{i}"}])
-        write_json(layout.download_dir(params) / "status" / f"{v}.json",
+        _shots_file(layout.item_file(layout.shots_dir(params), v, ".npz"), [10 * (i + 1)])
+        write_json(layout.item_file(layout.ALIGN_DIR / "status", v, ".json"),
+                   [{"gif_id": f"g{i}"}])
+        write_json(layout.download_record(params, v),
                    {"status": "ok", "finished_at": "t0", "download_seconds": 1.0,
-                    "file": f"videos/{v}.mp4"})
+                    "file": str(layout.item_file(Path("videos"), v, ".mp4"))})
     return params
 
 
@@ -76,28 +77,56 @@ def test_prepare_keeps_valid_outputs_untouched(project):
     before = [p.stat().st_mtime_ns for p in outputs]
     counts = _prepare("segments", project)
     assert counts == {"removed_variants": 0, "removed_files": 0, "stale": 0, "kept": 3,
-                      "adopted": 0}
+                      "adopted": 0, "moved": 0, "shards": 1}
     assert [p.stat().st_mtime_ns for p in outputs] == before
 
 
 def test_prepare_removes_exactly_the_stale_and_unwanted(project):
     a, b, c = (_finish("segments", project, v) for v in VIDS)
-    folder = a.parent
+    variant = a.parent.parent
     # B's shots changed content; C's only in a timing field (not content).
-    _shots_file(layout.shots_dir(project) / f"{VIDS[1]}.npz", [99])
-    _shots_file(layout.shots_dir(project) / f"{VIDS[2]}.npz", [30], seconds=7.5)
-    (folder / ".tmp-AAAAAAAAAAA-x.csv").write_text("half")
-    (folder / "ZZZZZZZZZZZ.csv").write_text("gone from the corpus")
-    (folder / "ZZZZZZZZZZZ.csv.key").write_text("k")
-    other = folder.parent / "tn0.3_sd27_transnet_1-4s_p0.66"
+    _shots_file(layout.item_file(layout.shots_dir(project), VIDS[1], ".npz"), [99])
+    _shots_file(layout.item_file(layout.shots_dir(project), VIDS[2], ".npz"), [30],
+                seconds=7.5)
+    (a.parent / ".tmp-AAAAAAAAAAA-x.csv").write_text("half")
+    (a.parent / "ZZZZZZZZZZZ.csv").write_text("gone from the corpus")
+    (a.parent / "ZZZZZZZZZZZ.csv.key").write_text("k")
+    (variant / "YYYYYYYYYYY.csv").write_text("flat layout, gone from the corpus")
+    other = variant.parent / "tn0.3_sd27_transnet_1-4s_p0.66"
     other.mkdir()
     counts = _prepare("segments", project)
-    assert counts == {"removed_variants": 1, "removed_files": 2, "stale": 1, "kept": 2,
-                      "adopted": 0}
+    assert counts == {"removed_variants": 1, "removed_files": 3, "stale": 1, "kept": 2,
+                      "adopted": 0, "moved": 0, "shards": 1}
     assert a.exists() and c.exists() and not b.exists()
     assert not key_path(b).exists() and not other.exists()
-    assert sorted(p.name for p in folder.iterdir()) == sorted(
-        [a.name, a.name + ".key", c.name, c.name + ".key"])
+    assert sorted(p for p in variant.rglob("*") if p.is_file()) == sorted(
+        [a, key_path(a), c, key_path(c)])
+
+
+def test_prepare_moves_the_flat_layout_into_bucket_folders(project):
+    """Outputs made before bucket folders are kept (moved, not redone); a download record's
+    video path is rewritten with its video."""
+    outputs = [_finish("segments", project, v) for v in VIDS]
+    for out in outputs:
+        for path in (out, key_path(out)):
+            path.rename(path.parent.parent / path.name)
+    counts = _prepare("segments", project)
+    assert (counts["moved"], counts["kept"], counts["stale"]) == (6, 3, 0)
+    assert all(out.exists() and key_path(out).exists() for out in outputs)
+    stage = get_stage("download")
+    job = stage.job(project, VIDS[0])
+    flat_video = stage.folder(project) / "videos" / f"{VIDS[0]}.mp4"
+    flat_video.parent.mkdir(parents=True, exist_ok=True)
+    flat_video.write_bytes(b"video")
+    write_json(job.output.parent.parent / job.output.name,
+               {"status": "ok", "file": f"videos/{VIDS[0]}.mp4", "segment": None})
+    job.output.unlink()
+    counts = _prepare("download", project)
+    # The two other records (fixture) name videos that are not there: tried again.
+    assert (counts["moved"], counts["adopted"], counts["kept"]) == (2, 3, 1)
+    record = json.loads(job.output.read_text())
+    assert (stage.folder(project) / record["file"]).read_bytes() == b"video"
+    assert not flat_video.exists()
 
 
 def test_an_output_without_its_key_is_unfinished(project):
@@ -122,12 +151,11 @@ def test_code_change_makes_every_output_stale_but_other_code_does_not(project):
 
 def test_input_records_count_by_version_not_bytes(project):
     outputs = [_finish("shots", project, v) for v in VIDS]
-    status = layout.download_dir(project) / "status"
     # Re-recording the same download (other timing) keeps; a new download invalidates.
-    write_json(status / f"{VIDS[0]}.json", {"status": "ok", "finished_at": "t0",
-                                            "download_seconds": 9.0, "reused": True})
-    write_json(status / f"{VIDS[1]}.json", {"status": "ok", "finished_at": "t1"})
-    (status / f"{VIDS[2]}.json").unlink()
+    write_json(layout.download_record(project, VIDS[0]),
+               {"status": "ok", "finished_at": "t0", "download_seconds": 9.0, "reused": True})
+    write_json(layout.download_record(project, VIDS[1]), {"status": "ok", "finished_at": "t1"})
+    layout.download_record(project, VIDS[2]).unlink()
     counts = _prepare("shots", project)
     assert (counts["kept"], counts["stale"]) == (1, 2)
     assert [p.exists() for p in outputs] == [True, False, False]
@@ -170,7 +198,7 @@ def test_align_counts_gifs_by_content(project):
     (gif_dir / "g1.gif").write_bytes(b"GIF89a-changed")
     counts = _prepare("align", project)
     assert (counts["kept"], counts["stale"]) == (2, 1)
-    assert not (layout.ALIGN_DIR / "status" / f"{VIDS[1]}.json").exists()
+    assert not layout.item_file(layout.ALIGN_DIR / "status", VIDS[1], ".json").exists()
 
 
 def test_content_digest(tmp_path):

@@ -61,7 +61,7 @@ def test_trim_item_records_corrupt_download_and_keeps_going(tmp_path):
     (dl / "videos").mkdir(parents=True)
     (dl / "status").mkdir()
     (dl / "videos/aaaaaaaaaaa_000000_000002.mp4").write_bytes(b"not a video")
-    status = dl / "status/aaaaaaaaaaa_000000_000002.json"
+    status = dl / "status/aaaaaaaaaaa_000000_000002.json"  # any record path works
     status.write_text(json.dumps({
         "item_id": "aaaaaaaaaaa_000000_000002", "youtube_id": "aaaaaaaaaaa", "status": "ok",
         "segment": [0, 2], "segment_download": True,
@@ -70,9 +70,10 @@ def test_trim_item_records_corrupt_download_and_keeps_going(tmp_path):
                     {"mode": "exact", "crf": 20, "preset": "veryfast"})
     assert rec["status"] == "failed" and rec["category"] == "corrupt"
     assert "aaaaaaaaaaa_000000_000002.mp4" in rec["message"]
-    written = json.loads((tmp_path / "clips/status/aaaaaaaaaaa_000000_000002.json").read_text())
+    written = json.loads(paths.item_file(tmp_path / "clips/status", "aaaaaaaaaaa_000000_000002",
+                                         ".json").read_text())
     assert written["status"] == "failed"
-    assert not (tmp_path / "clips/clips").exists() or not list((tmp_path / "clips/clips").iterdir())
+    assert not [p for p in (tmp_path / "clips/clips").rglob("*") if p.is_file()]
 
 
 def test_prepare_requeues_clips_made_by_other_code_or_from_another_download(tmp_path,
@@ -92,12 +93,12 @@ def test_prepare_requeues_clips_made_by_other_code_or_from_another_download(tmp_
         {"item_id": ids[1], "status": "ok", "finished_at": "t2"}))  # downloaded again
     status = paths.clips_dir(params) / paths.STATUS
     assert prepare(stage, params)["stale"] == 1
-    assert sorted(p.name for p in status.iterdir()) == [
+    assert sorted(p.name for p in status.rglob("*") if p.is_file()) == [
         f"{ids[0]}.json", f"{ids[0]}.json.key", f"{ids[2]}.json", f"{ids[2]}.json.key"]
     with open("src/gifworthy/trim.py", "a") as fh:  # other trim code
         fh.write("\n# changed\n")
     assert prepare(stage, params)["stale"] == 2
-    assert Path("data/clips").exists() and not list(status.iterdir())
+    assert Path("data/clips").exists() and not [p for p in status.rglob("*") if p.is_file()]
 
 
 def test_cli_trim(video_30s, tmp_path, capsys):

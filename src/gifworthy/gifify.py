@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from gifworthy.core.fsutil import write_json
-from gifworthy.corpus.manifest import read_downloads, read_gif_rows
+from gifworthy.corpus.manifest import read_download_ids, read_downloads, read_gif_rows
 from gifworthy.media.encode import GififyError, gifify
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import GifRecord, read_record, source_of_record
@@ -33,7 +33,7 @@ def gifify_item(kind: str, item_id: str, source: str | os.PathLike[str] | None, 
     regenerated from the source video because the original GIF links are dead).
     """
     out = Path(out_dir)
-    record_path = out / paths.STATUS / kind / f"{item_id}.json"
+    record_path = paths.item_file(out / paths.STATUS / kind, item_id, ".json")
     base = GifRecord(kind=kind, item_id=item_id, start=start, end=end)
     if source is None:
         rec: GifRecord = {**base, "status": "skipped", "message": skip_reason}
@@ -42,15 +42,15 @@ def gifify_item(kind: str, item_id: str, source: str | os.PathLike[str] | None, 
     files: dict[str, dict[str, Any]] = {}
     try:
         for fmt in params["formats"]:
-            dst = out / kind / f"{item_id}.{fmt}"
+            dst = paths.item_file(out / kind, item_id, f".{fmt}")
             files[fmt] = gifify(source, dst, start=start, end=end,
                                 sample_fps=params["sample_fps"], play_fps=params["play_fps"],
                                 width=params["width"], colors=params["colors"],
                                 dither=params["dither"])
-            files[fmt]["file"] = f"{kind}/{item_id}.{fmt}"
+            files[fmt]["file"] = str(dst.relative_to(out))
     except GififyError as exc:
         for fmt in files:
-            (out / kind / f"{item_id}.{fmt}").unlink(missing_ok=True)
+            paths.item_file(out / kind, item_id, f".{fmt}").unlink(missing_ok=True)
         rec: GifRecord = {**base, "status": "failed", "category": "corrupt", "message": str(exc)}
         write_json(record_path, rec)
         return rec
@@ -91,38 +91,50 @@ class GififyStage(Stage):
         folder = self.folder(params)
         return [folder / paths.STATUS / k for k in KINDS] + [folder / k for k in KINDS]
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+    def key_prefix(self, folder: Path) -> str:
+        return f"{folder.name}/"
+
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        rows = read_gif_rows()
+        sources = set(read_download_ids()) if rows else set()
+        return ([f"clips/{i}" for i in read_download_ids(segments_only=True)]
+                + [f"v2g/{row['gif_id']}" for row in rows if row["youtube_id"] in sources])
+
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
         folder, formats = self.folder(params), params["gifify"]["formats"]
         g = {k: params["gifify"][k] for k in ("sample_fps", "play_fps", "width", "colors",
                                              "dither")}
         items = read_downloads()
         jobs = {}
         for item in items:
-            if item.is_segment:
+            if item.is_segment and (only is None or f"clips/{item.item_id}" in only):
                 jobs[f"clips/{item.item_id}"] = Job(
                     self.name, f"clips/{item.item_id}",
-                    folder / paths.STATUS / "clips" / f"{item.item_id}.json",
-                    records={"clip": paths.clips_dir(params) / paths.STATUS
-                             / f"{item.item_id}.json"},
+                    paths.item_file(folder / paths.STATUS / "clips", item.item_id, ".json"),
+                    records={"clip": paths.item_file(paths.clips_dir(params) / paths.STATUS,
+                                                     item.item_id, ".json")},
                     settings={"gifify": g, "formats": formats},
-                    media=tuple(folder / "clips" / f"{item.item_id}.{f}" for f in formats))
+                    media=tuple(paths.item_file(folder / "clips", item.item_id, f".{f}")
+                                for f in formats))
         sources = {i.item_id for i in items}
         for row in read_gif_rows():
-            if row["youtube_id"] not in sources:
-                continue
             gif_id = row["gif_id"]
+            if row["youtube_id"] not in sources or (only is not None
+                                                    and f"v2g/{gif_id}" not in only):
+                continue
             jobs[f"v2g/{gif_id}"] = Job(
-                self.name, f"v2g/{gif_id}", folder / paths.STATUS / "v2g" / f"{gif_id}.json",
+                self.name, f"v2g/{gif_id}",
+                paths.item_file(folder / paths.STATUS / "v2g", gif_id, ".json"),
                 records={"download": paths.download_record(params, row["youtube_id"])},
                 # The times are part of the key: a corpus update can move a GIF in its video.
                 settings={"gifify": g, "formats": formats,
                           "start": float(row["start_sec"]), "end": float(row["end_sec"])},
-                media=tuple(folder / "v2g" / f"{gif_id}.{f}" for f in formats))
+                media=tuple(paths.item_file(folder / "v2g", gif_id, f".{f}") for f in formats))
         return jobs
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self.job(params, item)
-        kind, _, item_id = item.partition("/")
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
+        kind, _, item_id = job.item.partition("/")
         if kind == "clips":
             source, reason = source_of_record(job.records["clip"], paths.clips_dir(params),
                                               "trim")
@@ -134,7 +146,7 @@ class GififyStage(Stage):
         rec = gifify_item(kind, item_id, source, out_dir=self.folder(params),
                           params=params["gifify"], start=start, end=end, skip_reason=reason)
         self.finish(job)
-        return f"{item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
+        return f"{job.item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
         records = [r for r in (read_record(j.output) for j in self.jobs(params).values())

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
 from gifworthy.corpus.manifest import videos_with_gifs
@@ -114,6 +114,7 @@ class SegmentsStage(Stage):
     """One job per video with GIFs: its shots cut to length and labelled."""
 
     name = "segments"
+    pool = "serial"
 
     def folder(self, params: dict[str, Any]) -> Path:
         return paths.segments_dir(params)
@@ -122,27 +123,32 @@ class SegmentsStage(Stage):
         return [(paths.SEGMENTS_ROOT, self.folder(params), r"tn.+_sd.+")]
 
     def _job(self, params: dict[str, Any], video: str) -> Job:
-        return Job(self.name, video, self.folder(params) / f"{video}.csv",
-                   files={"shots": paths.shots_dir(params) / f"{video}.npz",
-                          "align": paths.ALIGN_DIR / paths.STATUS / f"{video}.json"},
+        return Job(self.name, video, paths.item_file(self.folder(params), video, ".csv"),
+                   files={"shots": paths.item_file(paths.shots_dir(params), video, ".npz"),
+                          "align": paths.item_file(paths.ALIGN_DIR / paths.STATUS, video,
+                                                   ".json")},
                    settings={"detector": params["shots"]["detector"],
                              "segments": params["segments"]})
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
-        return {v: self._job(params, v) for v in videos_with_gifs(params)}
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
+        return {v: self._job(params, v) for v in videos_with_gifs(params)
+                if only is None or v in only}
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self.job(params, item)
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        return videos_with_gifs(params)
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
         status = job.files["align"]
         alignments = read_json(status) if status.exists() else []
         table = segment_video(job.files["shots"], alignments, job.settings["detector"],
                               job.settings["segments"])
         write_text(job.output, table)
         self.finish(job)
-        return f"{item}: {table.count(chr(10)) - 1} segments"
+        return f"{job.item}: {table.count(chr(10)) - 1} segments"
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
-        files = sorted(self.folder(params).glob("*.csv"))
+        files = paths.item_files(self.folder(params), "*.csv")
         summary = summarize(files)
         write_index(paths.SEGMENTS_ROOT, files)
         write_json(paths.metrics_file(self.name), summary)

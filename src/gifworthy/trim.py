@@ -10,10 +10,10 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Collection, cast
 
 from gifworthy.core.fsutil import read_json, write_json
-from gifworthy.corpus.manifest import read_downloads
+from gifworthy.corpus.manifest import read_download_ids, read_downloads
 from gifworthy.media.encode import TrimError, trim
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import TrimRecord, read_record
@@ -31,7 +31,7 @@ def trim_item(download_status: str | os.PathLike[str], download_dir: str | os.Pa
     rec = read_json(download_status)
     item = rec["item_id"]
     out = Path(out_dir)
-    status_file = out / paths.STATUS / f"{item}.json"
+    status_file = paths.item_file(out / paths.STATUS, item, ".json")
     base = TrimRecord(item_id=item, youtube_id=rec.get("youtube_id"), mode=trim_params["mode"],
                       segment=rec.get("segment"))
     if rec.get("status") != "ok":
@@ -47,7 +47,7 @@ def trim_item(download_status: str | os.PathLike[str], download_dir: str | os.Pa
     # A segment-only download with exact cuts already starts at the annotated time.
     offset = 0.0 if rec.get("segment_download") else start
     src = Path(download_dir) / rec["file"]
-    dst = out / "clips" / f"{item}.mp4"
+    dst = paths.item_file(out / "clips", item, ".mp4")
     try:
         info = trim(src, dst, start=offset, duration=end - start, mode=trim_params["mode"],
                     crf=int(trim_params.get("crf", 20)),
@@ -58,7 +58,7 @@ def trim_item(download_status: str | os.PathLike[str], download_dir: str | os.Pa
                               "message": str(exc)}
         write_json(status_file, result)
         return result
-    result = cast(TrimRecord, {**base, "status": "ok", "file": f"clips/{item}.mp4",
+    result = cast(TrimRecord, {**base, "status": "ok", "file": str(dst.relative_to(out)),
                                "duration_error": round(info["duration"] - (end - start), 4),
                                **info})
     write_json(status_file, result)
@@ -98,26 +98,29 @@ class TrimStage(Stage):
 
     def _job(self, params: dict[str, Any], item: str) -> Job:
         folder = self.folder(params)
-        return Job(self.name, item, folder / paths.STATUS / f"{item}.json",
+        return Job(self.name, item, paths.item_file(folder / paths.STATUS, item, ".json"),
                    records={"download": paths.download_record(params, item)},
                    settings={"trim": params["trim"]},
-                   media=(folder / "clips" / f"{item}.mp4",))
+                   media=(paths.item_file(folder / "clips", item, ".mp4"),))
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
         return {i.item_id: self._job(params, i.item_id) for i in read_downloads()
-                if i.is_segment}
+                if i.is_segment and (only is None or i.item_id in only)}
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self.job(params, item)
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        return read_download_ids(segments_only=True)
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
         rec = trim_item(job.records["download"], paths.download_dir(params),
                         self.folder(params), params["trim"])
         self.finish(job)
-        return f"{item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
+        return f"{job.item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
-        folder = self.folder(params) / paths.STATUS
-        records = [r for r in (read_record(folder / f"{i}.json")
-                               for i in sorted(self.jobs(params))) if r is not None]
+        jobs = self.jobs(params)
+        records = [r for r in (read_record(jobs[i].output) for i in sorted(jobs))
+                   if r is not None]
         summary = summarize(records)
         write_json(paths.metrics_file(self.name), summary)
         return summary

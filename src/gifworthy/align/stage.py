@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any, cast
+from typing import Any, Collection, cast
 
 import numpy as np
 
@@ -147,6 +147,7 @@ class AlignStage(Stage):
     """One job per video with GIFs; its output is the list of its GIFs' alignments."""
 
     name = "align"
+    pool = "processes"
 
     def folder(self, params: dict[str, Any]) -> Path:
         return paths.ALIGN_DIR / paths.STATUS
@@ -156,31 +157,34 @@ class AlignStage(Stage):
 
     def _job(self, params: dict[str, Any], video: str, gifs: list[GifToAlign]) -> Job:
         # A GIF counts by its content, not its path (a package file's path is per machine).
-        return Job(self.name, video, self.folder(params) / f"{video}.json",
+        return Job(self.name, video, paths.item_file(self.folder(params), video, ".json"),
                    records={"download": paths.download_record(params, video)},
                    files={f"gif:{g.gif_id}": resolve_ref(g.file) for g in gifs},
-                   settings={"gifs": [g.truth() for g in gifs]})
+                   settings={"gifs": [g.truth() for g in gifs]}, source=gifs)
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
         gifs = gifs_to_align(params)
         return {v: self._job(params, v, gifs.get(v, []))
-                for v in videos_with_gifs(params, gifs=gifs)}
+                for v in videos_with_gifs(params, gifs=gifs) if only is None or v in only}
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self.job(params, item)
-        gifs = gifs_to_align(params).get(item, [])
-        records = align_video_gifs(source_video(params, item),
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        return videos_with_gifs(params)
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
+        gifs: list[GifToAlign] = job.source or []
+        records = align_video_gifs(source_video(params, job.item),
                                    [{**g.truth(), "path": str(resolve_ref(g.file))}
                                     for g in gifs])
         write_json(job.output, records)
         self.finish(job)
-        return f"{item}: {sum(bool(r.get('aligned')) for r in records)}/{len(records)} aligned"
+        return f"{job.item}: {sum(bool(r.get('aligned')) for r in records)}/{len(records)} aligned"
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
         wanted = gifs_to_align(params)
         records: list[dict[str, Any]] = []
         for video in sorted(wanted):
-            path = self.folder(params) / f"{video}.json"
+            path = paths.item_file(self.folder(params), video, ".json")
             if path.exists():
                 records += read_json(path)
         truth = {g.gif_id: g.truth() for gifs in wanted.values() for g in gifs}

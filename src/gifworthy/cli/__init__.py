@@ -10,6 +10,7 @@ every error a user can cause ends in one clear line on stderr and exit status 2.
 from __future__ import annotations
 
 import argparse
+import gc
 import importlib
 import sys
 from typing import Sequence
@@ -24,7 +25,8 @@ COMMANDS: dict[str, str] = {
     "check-params": "corpus", "manifest": "corpus", "with-media-server": "corpus",
     "serve": "corpus",
     "sample": "sample",
-    "prepare": "stages", "run-one": "stages", "report": "stages",
+    "prepare": "stages", "run-one": "stages", "run-shard": "stages",
+    "progress": "stages", "report": "stages",
     "trim": "media", "gifify": "media", "align": "media",
     "explore": "explore",
     "train": "ranking", "evaluate": "ranking", "ablation-run": "ranking",
@@ -59,6 +61,10 @@ def _command(argv: Sequence[str]) -> str | None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    # Commands build hundreds of thousands of small objects (a 650,000-row manifest) and
+    # free them at exit; collecting every 700 allocations spends a third of their time
+    # scanning objects that are all alive. Collect a hundred times less often.
+    gc.set_threshold(100_000, 50, 100)
     argv = list(sys.argv[1:] if argv is None else argv)
     args = build_parser(_command(argv)).parse_args(argv)
     try:

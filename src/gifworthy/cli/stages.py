@@ -1,6 +1,7 @@
 """Commands of every persisted fan-out stage (one stage shape, :mod:`gifworthy.pipeline.stage`):
-``prepare STAGE`` (before Snakemake: drop stale and unwanted outputs), ``run-one STAGE ITEM``
-(one job, called by Snakemake) and ``report STAGE`` (tables and metrics)."""
+``prepare STAGE`` (before Snakemake: drop stale and unwanted outputs, plan the shards),
+``run-shard STAGE SHARD`` (one shard's missing items, called by Snakemake), ``run-one STAGE
+ITEM`` (one item by hand), ``progress [STAGE]`` and ``report STAGE`` (tables and metrics)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ import sys
 from typing import Any
 
 from gifworthy.core.config import load_params
+from gifworthy.pipeline.shards import run_shard, stage_progress
 from gifworthy.pipeline.stage import STAGES, get_stage, prepare
 
 
@@ -22,6 +24,22 @@ def cmd_prepare(args: argparse.Namespace) -> int:
 def cmd_run_one(args: argparse.Namespace) -> int:
     # A bad item is a record, never a failed job (GUIDE 3, trap 2): the summary goes to the log.
     print(get_stage(args.stage).run_one(load_params(args.params), args.item), file=sys.stderr)
+    return 0
+
+
+def cmd_run_shard(args: argparse.Namespace) -> int:
+    snap = run_shard(get_stage(args.stage), load_params(args.params), args.shard,
+                     workers=args.workers)
+    print(json.dumps(snap), file=sys.stderr)
+    return 0
+
+
+def cmd_progress(args: argparse.Namespace) -> int:
+    unknown = sorted(set(args.stage) - set(STAGES))
+    if unknown:
+        raise SystemExit(f"progress: no stage {', '.join(unknown)} (stages: {', '.join(STAGES)})")
+    for stage in args.stage or list(STAGES):
+        print(json.dumps(stage_progress(stage)))
     return 0
 
 
@@ -38,6 +56,16 @@ def register(sub: Any) -> None:
     p.add_argument("stage", choices=list(STAGES))
     p.add_argument("item")
     p.set_defaults(func=cmd_run_one)
+    p = sub.add_parser("run-shard", help="one shard's missing items (called by Snakemake)")
+    p.add_argument("stage", choices=list(STAGES))
+    p.add_argument("shard")
+    p.add_argument("--workers", type=int, default=1,
+                   help="items at a time (threads or processes, by stage; the networks' "
+                        "stages run one item at a time with every thread)")
+    p.set_defaults(func=cmd_run_shard)
+    p = sub.add_parser("progress", help="how far each stage's shards are")
+    p.add_argument("stage", nargs="*", help="stages (default: all)")
+    p.set_defaults(func=cmd_progress)
     p = sub.add_parser("report", help="a stage's tables and metrics/<stage>.json")
     p.add_argument("stage", choices=list(STAGES))
     p.set_defaults(func=cmd_report)

@@ -16,9 +16,17 @@ import yaml
 
 from gifworthy.core.errors import GifworthyError
 
-__all__ = ["ParamsError", "SCHEMA_PATH", "load_params", "validate_params"]
+__all__ = ["ParamsError", "SCHEMA_PATH", "load_params", "read_yaml", "validate_params"]
 
 SCHEMA_PATH = Path(str(resources.files("gifworthy.core") / "params.schema.yaml"))
+
+# libyaml's loader when PyYAML has it (10x faster: every shard job reads params and dvc.yaml).
+_LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+
+def read_yaml(stream: Any) -> Any:
+    """``yaml.safe_load`` with the C loader when available."""
+    return yaml.load(stream, Loader=_LOADER)  # noqa: S506 - a safe loader either way
 
 
 class ParamsError(GifworthyError, ValueError):
@@ -27,7 +35,7 @@ class ParamsError(GifworthyError, ValueError):
 
 def _schema() -> dict[str, Any]:
     with open(SCHEMA_PATH, encoding="utf-8") as fh:
-        return yaml.safe_load(fh)
+        return read_yaml(fh)
 
 
 def _key(error: jsonschema.ValidationError) -> str:
@@ -64,7 +72,7 @@ def load_params(path: str | os.PathLike[str] = "params.yaml") -> dict[str, Any]:
     path = Path(path)
     try:
         with open(path, encoding="utf-8") as fh:
-            params = yaml.safe_load(fh)
+            params = read_yaml(fh)
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found") from None
     except yaml.YAMLError as exc:

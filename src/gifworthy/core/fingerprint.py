@@ -7,7 +7,7 @@ import hashlib
 import os
 from pathlib import Path
 
-import yaml
+from gifworthy.core.config import read_yaml
 
 __all__ = ["TIMING_FIELDS", "code_fingerprint", "content_digest"]
 
@@ -56,7 +56,7 @@ def code_fingerprint(stage: str, dvc_yaml: str | os.PathLike[str] = "dvc.yaml") 
     dvc_yaml = Path(dvc_yaml)
     files: list[Path] = []
     if dvc_yaml.is_file():
-        stages = (yaml.safe_load(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages", {})
+        stages = (read_yaml(dvc_yaml.read_text(encoding="utf-8")) or {}).get("stages", {})
         if stage not in stages:
             raise ValueError(f"{dvc_yaml}: no stage {stage!r}")
         for dep in stages[stage].get("deps", []):

@@ -16,7 +16,7 @@ import dataclasses
 import math
 import os
 from pathlib import Path
-from typing import Any, Iterable, Iterator, Protocol
+from typing import Any, Iterable, Iterator, NamedTuple, Protocol
 
 from gifworthy.core.errors import GifworthyError
 from gifworthy.core.ids import YOUTUBE_ID_RE
@@ -60,9 +60,9 @@ class Rejection:
     raw: str = ""
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class Clip:
-    """A Kinetics clip annotation: a labelled segment of one YouTube video."""
+class Clip(NamedTuple):
+    """A Kinetics clip annotation: a labelled segment of one YouTube video (a named tuple:
+    650,000 of them in a Kinetics-700 list)."""
 
     youtube_id: str
     start: float
@@ -122,9 +122,10 @@ class GifFile:
     decoy: bool = False
 
 
-@dataclasses.dataclass(frozen=True, slots=True)
-class DownloadItem:
-    """One file to fetch: a clip (``start``/``end`` set) or a whole source video."""
+class DownloadItem(NamedTuple):
+    """One file to fetch: a clip (``start``/``end`` set) or a whole source video. A named
+    tuple, not a dataclass: a Kinetics-700 manifest makes 650,000 of them in every stage's
+    plan, and a tuple is built three times as fast."""
 
     item_id: str
     youtube_id: str

@@ -87,7 +87,7 @@ def build_manifest(corpus: dict[str, Any], *, root: str | os.PathLike[str] = "."
                                           gif.origin))
     downloads += _clip_items(clips, data)
     video_ids = sorted({d.youtube_id for d in downloads})
-    videos = [data.videos.get(v, VideoInfo(v)) for v in video_ids]
+    videos = [data.videos.get(v) or VideoInfo(v) for v in video_ids]
     wanted = set(video_ids)
     gif_files = [g for g in data.gif_files if g.youtube_id in wanted]
     return Manifest(downloads, gif_rows, rejections, videos, gif_files)

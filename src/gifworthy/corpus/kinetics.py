@@ -10,13 +10,11 @@ from pathlib import Path
 from typing import Any
 
 from gifworthy.corpus.base import (
-    YOUTUBE_URL,
     Clip,
     CorpusData,
     NoMediaServer,
     Rejection,
     RowError,
-    VideoInfo,
     check_segment,
     corpus_file,
     dedupe_clips,
@@ -127,10 +125,6 @@ def read_kinetics_json(path: str | Path) -> tuple[list[Clip], list[Rejection]]:
     return dedupe_clips(clips, rejections), rejections
 
 
-def _videos(clips: list[Clip]) -> dict[str, VideoInfo]:
-    return {c.youtube_id: VideoInfo(c.youtube_id,
-                                    url=YOUTUBE_URL.format(youtube_id=c.youtube_id))
-            for c in clips}
 
 
 class KineticsCsvReader(NoMediaServer):
@@ -138,7 +132,8 @@ class KineticsCsvReader(NoMediaServer):
 
     def read(self, corpus: dict[str, Any], root: Path) -> CorpusData:
         clips, rejections = read_kinetics_csv(corpus_file(corpus["source"], root))
-        return CorpusData(clips=clips, rejections=rejections, videos=_videos(clips))
+        # Every clip's video is fetched from its default YouTube URL (build._url).
+        return CorpusData(clips=clips, rejections=rejections)
 
 
 class KineticsJsonReader(NoMediaServer):
@@ -146,4 +141,5 @@ class KineticsJsonReader(NoMediaServer):
 
     def read(self, corpus: dict[str, Any], root: Path) -> CorpusData:
         clips, rejections = read_kinetics_json(corpus_file(corpus["source"], root))
-        return CorpusData(clips=clips, rejections=rejections, videos=_videos(clips))
+        # Every clip's video is fetched from its default YouTube URL (build._url).
+        return CorpusData(clips=clips, rejections=rejections)

@@ -39,7 +39,7 @@ from gifworthy.pipeline import paths
 
 __all__ = [
     "DOWNLOAD_COLUMNS", "GIF_COLUMNS", "GIF_FILE_COLUMNS", "VIDEO_COLUMNS", "GifToAlign",
-    "Manifest", "gifs_to_align", "read_downloads", "read_gif_files",
+    "Manifest", "gifs_to_align", "read_download_ids", "read_downloads", "read_gif_files",
     "read_gif_rows", "read_videos", "videos_with_gifs", "write_manifest",
 ]
 
@@ -102,16 +102,52 @@ def _rows(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     if not Path(path).exists():
         return []
     with open(path, newline="", encoding="utf-8") as fh:
-        return list(csv.DictReader(fh))
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        return [dict(zip(header, row)) for row in reader] if header else []
 
 
 def read_downloads(path: str | os.PathLike[str] = paths.DOWNLOADS_CSV) -> list[DownloadItem]:
-    """Read ``downloads.csv`` back (the Snakefile does this to fan out)."""
-    return [DownloadItem(
-        row["item_id"], row["youtube_id"], row["url"],
-        float(row["start"]) if row["start"] else None,
-        float(row["end"]) if row["end"] else None,
-        row["split"], row["label"], row["origin"]) for row in _rows(path)]
+    """Read ``downloads.csv`` back (every stage's plan and shard job does: 650,000 rows in
+    about a second)."""
+    if not Path(path).exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        reader = csv.reader(fh)
+        header = next(reader, None)
+        if header is None:
+            return []
+        if tuple(header) != DOWNLOAD_COLUMNS:
+            raise ValueError(f"{path}:1: header {header} is not {list(DOWNLOAD_COLUMNS)} "
+                             "(run the manifest stage again)")
+        return [DownloadItem(r[0], r[1], r[2], float(r[3]) if r[3] else None,
+                             float(r[4]) if r[4] else None, r[5], r[6], r[7]) for r in reader]
+
+
+def read_download_ids(path: str | os.PathLike[str] = paths.DOWNLOADS_CSV, *,
+                      segments_only: bool = False) -> list[str]:
+    """The item ids of ``downloads.csv`` (only the clips' with ``segments_only``), without
+    building items: what planning a stage needs."""
+    if not Path(path).exists():
+        return []
+    with open(path, newline="", encoding="utf-8") as fh:
+        header = fh.readline().rstrip("\r\n").split(",")
+        if header == [""]:
+            return []
+        if tuple(header) != DOWNLOAD_COLUMNS:
+            raise ValueError(f"{path}:1: header {header} is not {list(DOWNLOAD_COLUMNS)} "
+                             "(run the manifest stage again)")
+        # Item ids are never quoted (their alphabet has no comma or quote), so a plain split
+        # reads them; a line with a quoted field (a URL with a comma) goes through csv.
+        ids = []
+        for line in fh:
+            if '"' in line:
+                row = next(csv.reader([line]))
+                ids.append((row[0], row[3]))
+            else:
+                item, _, rest = line.partition(",")
+                ids.append((item, rest.split(",", 3)[2]))
+        return [i for i, start in ids if start or not segments_only]
 
 
 def read_gif_rows(path: str | os.PathLike[str] = paths.GIFS_CSV) -> list[dict[str, str]]:
@@ -173,7 +209,8 @@ def gifs_to_align(params: dict[str, Any]) -> dict[str, list[GifToAlign]]:
     gifs_dir = paths.gifs_dir(params)
     for row in read_gif_rows():
         by_video.setdefault(row["youtube_id"], []).append(GifToAlign(
-            row["gif_id"], row["youtube_id"], str(gifs_dir / "v2g" / f"{row['gif_id']}.gif"),
+            row["gif_id"], row["youtube_id"],
+            str(paths.item_file(gifs_dir / "v2g", row["gif_id"], ".gif")),
             start_sec=float(row["start_sec"]), end_sec=float(row["end_sec"]),
             distortion="regenerated"))
     return by_video
@@ -186,5 +223,5 @@ def videos_with_gifs(params: dict[str, Any], items: Iterable[str] | None = None,
     them again when the caller has them: the Snakefile is parsed again for every cluster
     job."""
     if items is None:
-        items = [i.item_id for i in read_downloads()]
+        items = read_download_ids()
     return sorted(set(gifs if gifs is not None else gifs_to_align(params)) & set(items))

@@ -21,12 +21,12 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Collection
 
 from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
 from gifworthy.core.ids import check_item_id
 from gifworthy.corpus.base import DownloadItem
-from gifworthy.corpus.manifest import read_downloads
+from gifworthy.corpus.manifest import read_download_ids, read_downloads
 from gifworthy.download.failures import THROTTLE, Failure, classify, ffmpeg_problems
 from gifworthy.download.sources import resolve_url, source_for
 from gifworthy.download.throttle import ThrottleGate
@@ -40,11 +40,11 @@ __all__ = ["DownloadStage", "collect", "download_item", "status_path", "summariz
 
 
 def status_path(out_dir: Path, item_id: str) -> Path:
-    return out_dir / paths.STATUS / f"{item_id}.json"
+    return paths.item_file(out_dir / paths.STATUS, item_id, ".json")
 
 
 def video_path(out_dir: Path, item_id: str) -> Path:
-    return out_dir / "videos" / f"{item_id}.mp4"
+    return paths.item_file(out_dir / "videos", item_id, ".mp4")
 
 
 def _validate(path: Path, item: DownloadItem, dl: dict[str, Any]) -> tuple[dict[str, Any] | None,
@@ -249,9 +249,13 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     }
 
 
-def _items(path: Path = paths.DOWNLOADS_CSV) -> list[DownloadItem]:
+def _check_manifest(path: Path = paths.DOWNLOADS_CSV) -> None:
     if not Path(path).exists():
         raise FileNotFoundError(f"{path}: manifest not found (run the manifest stage first)")
+
+
+def _items(path: Path = paths.DOWNLOADS_CSV) -> list[DownloadItem]:
+    _check_manifest(path)
     return read_downloads(path)
 
 
@@ -277,21 +281,27 @@ class DownloadStage(Stage):
     def _job(self, params: dict[str, Any], item: DownloadItem) -> Job:
         folder = self.folder(params)
         dl = params["download"]
-        return Job(self.name, item.item_id, status_path(folder, item.item_id),
+        return Job(self.name, item.item_id, status_path(folder, item.item_id), source=item,
                    settings={"max_height": dl["max_height"], "segments": dl.get("segments", True),
                              "exact_cuts": dl.get("exact_cuts", True), "url": item.url,
                              "start": item.start, "end": item.end},
                    media=(video_path(folder, item.item_id),))
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
-        return {item.item_id: self._job(params, item) for item in _items()}
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
+        return {item.item_id: self._job(params, item) for item in _items()
+                if only is None or item.item_id in only}
+
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        _check_manifest()
+        return read_download_ids()
 
     def keep(self, params: dict[str, Any], job: Job) -> bool:
         record = read_record(job.output)
         if record is None:
             return False
         if record.get("status") == "ok":
-            return (job.output.parent.parent / str(record.get("file") or "")).is_file()
+            return (self.folder(params) / str(record.get("file") or "")).is_file()
         if record.get("status") == THROTTLE or record.get("retry"):
             return False
         retry = set(params["download"].get("retry_failed", []))
@@ -307,15 +317,26 @@ class DownloadStage(Stage):
         start, end = job.settings["start"], job.settings["end"]
         return record.get("segment") == ([start, end] if start is not None else None)
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        found = [i for i in _items() if i.item_id == item]
-        if not found:
-            raise ValueError(f"download: no item {item!r} in {paths.DOWNLOADS_CSV}")
-        record = download_item(found[0], self.folder(params), params["download"],
+    def relocated(self, params: dict[str, Any], job: Job) -> None:
+        # A record from before bucket folders names its video by the flat path.
+        record = read_record(job.output)
+        video = job.media[0]
+        if record is not None and record.get("file") and video.is_file():
+            record["file"] = str(video.relative_to(self.folder(params)))
+            write_json(job.output, record)
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
+        record = download_item(job.source, self.folder(params), params["download"],
                                gate=ThrottleGate(paths.THROTTLE_FILE))
-        self.finish(self._job(params, found[0]))
-        return (f"{item}: {record.get('status')} {record.get('category', '')} "
+        self.finish(job)
+        return (f"{job.item}: {record.get('status')} {record.get('category', '')} "
                 f"{record.get('message', '')[:200]}").rstrip()
+
+    def outcome(self, job: Job) -> tuple[str, int]:
+        record = read_record(job.output) or {}
+        status = str(record.get("status", "missing"))
+        category = status if status != "failed" else str(record.get("category") or "failed")
+        return category, int(record.get("throttle_pauses") or 0)
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
         records = collect(_items(), self.folder(params))

@@ -29,7 +29,7 @@ def _gif_records(gifs_dir: Path, kind: str) -> dict[str, dict[str, Any]]:
     folder = gifs_dir / paths.STATUS / kind
     out = {}
     if folder.exists():
-        for path in folder.glob("*.json"):
+        for path in paths.item_files(folder, "*.json"):
             try:
                 out[path.stem] = read_json(path)
             except (OSError, ValueError):

@@ -7,7 +7,7 @@ from __future__ import annotations
 import json
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 
@@ -153,6 +153,7 @@ class FeaturesStage(Stage):
     """One job per video with GIFs; the video's title and category come from the manifest."""
 
     name = "features"
+    pool = "serial"
 
     def folder(self, params: dict[str, Any]) -> Path:
         return paths.features_dir(params)
@@ -164,29 +165,33 @@ class FeaturesStage(Stage):
 
     def _job(self, params: dict[str, Any], video: str, info: dict[str, VideoInfo]) -> Job:
         known = info.get(video) or VideoInfo(video)
-        output = self.folder(params) / f"{video}.npz"
+        output = paths.item_file(self.folder(params), video, ".npz")
         return Job(self.name, video, output, media=(paths.seconds_file(output),),
                    records={"download": paths.download_record(params, video)},
-                   files={"segments": paths.segments_dir(params) / f"{video}.csv",
-                          "shots": paths.shots_dir(params) / f"{video}.npz"},
+                   files={"segments": paths.item_file(paths.segments_dir(params), video, ".csv"),
+                          "shots": paths.item_file(paths.shots_dir(params), video, ".npz")},
                    settings={"features": params["features"],
                              "runtime": params["inference"]["runtime"],
                              "category": known.category, "title": known.title})
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
-        info = read_videos()
-        return {v: self._job(params, v, info) for v in videos_with_gifs(params)}
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
+        wanted = [v for v in videos_with_gifs(params) if only is None or v in only]
+        info = read_videos() if wanted else {}
+        return {v: self._job(params, v, info) for v in wanted}
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self.job(params, item)
-        features_video(source_video(params, item), job.files["segments"], job.files["shots"],
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        return videos_with_gifs(params)
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
+        features_video(source_video(params, job.item), job.files["segments"], job.files["shots"],
                        job.output, job.settings["features"], category=job.settings["category"],
                        title=job.settings["title"], runtime=job.settings["runtime"])
         self.finish(job)
-        return f"{item}: features written"
+        return f"{job.item}: features written"
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
-        files = sorted(self.folder(params).glob("*.npz"))
+        files = paths.item_files(self.folder(params), "*.npz")
         summary = summarize(files)
         write_index(paths.FEATURES_ROOT, files)
         write_json(paths.metrics_file(self.name), summary)

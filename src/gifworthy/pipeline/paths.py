@@ -6,6 +6,7 @@ imports no stage."""
 
 from __future__ import annotations
 
+import zlib
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +14,8 @@ __all__ = [
     "ABLATION_DIR", "ALIGN_DIR", "CLIPS_ROOT", "DOWNLOADS_CSV", "DOWNLOAD_ROOT", "EVAL_DIR",
     "EXPLORER_DIR", "FEATURES_ROOT", "GIFS_CSV", "GIF_FILES_CSV", "GIFS_ROOT", "LIVE_DIR",
     "MANIFEST_DIR", "METRICS_DIR", "MODELS_DIR", "SAMPLE_DIR", "SCREENTIME_MODEL_DIR",
-    "SEGMENTS_ROOT", "SHOTS_ROOT", "STATUS", "THROTTLE_FILE", "VIDEOS_CSV", "clips_dir",
+    "SEGMENTS_ROOT", "SHOTS_ROOT", "SHARDS_DIR", "STATUS", "THROTTLE_FILE", "VIDEOS_CSV",
+    "bucket", "clips_dir", "item_file", "item_files", "slot",
     "download_dir", "download_record", "download_variant", "features_dir", "gifify_variant",
     "gifs_dir", "metrics_file", "seconds_file", "segments_dir", "shots_dir", "timings_file",
     "trim_variant",
@@ -42,8 +44,37 @@ ABLATION_DIR = Path("data/ablation")
 LIVE_DIR = Path("dvclive/train")
 METRICS_DIR = Path("metrics")
 THROTTLE_FILE = Path(".gifworthy/throttle.json")
+# Execution state of the shard jobs (plans, done markers, progress): machine state, never data,
+# so it is neither in git nor in DVC (a different shard size must change no output's bytes).
+SHARDS_DIR = Path(".gifworthy/shards")
 # The folder of per-item status records inside a stage's variant folder.
 STATUS = "status"
+
+
+def slot(item_id: str) -> int:
+    """An item's slot in 0..65535: the high 16 bits of the CRC-32 of its id. Stable (the id
+    alone decides it), uniform enough for ids, and fast (650,000 ids in 0.1 s). Shards are
+    runs of slots (:mod:`gifworthy.pipeline.shards`)."""
+    return zlib.crc32(item_id.encode()) >> 16
+
+
+def bucket(item_id: str) -> str:
+    """The subfolder of an item's files: the high byte of its slot in hex, so 256 folders.
+    At Kinetics-700 size (650,000 clips) a folder holds about 2,500 items, a few thousand
+    entries with their keys, instead of a million entries in one folder; and a shard's
+    files lie in one folder (or a few)."""
+    return f"{zlib.crc32(item_id.encode()) >> 24:02x}"
+
+
+def item_file(folder: Path, item_id: str, suffix: str) -> Path:
+    """``folder/<bucket>/<item_id><suffix>``: where every per-item file lives."""
+    return Path(f"{folder}/{bucket(item_id)}/{item_id}{suffix}")  # one parse: 650,000 a plan
+
+
+def item_files(folder: Path, pattern: str) -> list[Path]:
+    """The per-item files of ``folder`` matching ``pattern`` (e.g. ``*.npz``), by name (so by
+    item id, whatever their buckets)."""
+    return sorted(folder.glob(f"[0-9a-f][0-9a-f]/{pattern}"), key=lambda p: p.name)
 
 
 def metrics_file(stage: str) -> Path:
@@ -91,7 +122,7 @@ def download_dir(params: dict[str, Any]) -> Path:
 
 def download_record(params: dict[str, Any], item_id: str) -> Path:
     """The status record of one download item."""
-    return download_dir(params) / STATUS / f"{item_id}.json"
+    return item_file(download_dir(params) / STATUS, item_id, ".json")
 
 
 def clips_dir(params: dict[str, Any]) -> Path:

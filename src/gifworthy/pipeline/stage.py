@@ -2,10 +2,12 @@
 
 Every fan-out stage (download, trim, gifify, align, shots, segments, features) is a
 :class:`Stage`: ``folder(params)`` (its variant folder), ``jobs(params)`` (one :class:`Job`
-per item), ``run_one(params, item)`` (do one job, write its output, then its key) and
+per item), ``run_job(params, job)`` (do one job, write its output, then its key) and
 ``report(params)`` (gather the per-item results into tables and ``metrics/<stage>.json``).
-Snakemake runs ``gifworthy run-one <stage> <item>`` per item and ``gifworthy report <stage>``
-once; DVC runs ``gifworthy prepare <stage>`` first.
+DVC runs ``gifworthy prepare <stage>`` first (which also plans the stage's shards,
+:mod:`gifworthy.pipeline.shards`), Snakemake then runs ``gifworthy run-shard <stage> <shard>``
+per shard (:func:`gifworthy.pipeline.shards.run_shard`) and ``gifworthy report <stage>`` once.
+Per-item files live in bucket folders (:func:`gifworthy.pipeline.paths.item_file`).
 
 Why keys: these stages keep their outputs between runs (``persist: true``: a params change
 must never delete what took days to download, and a failed or interrupted run resumes with
@@ -25,14 +27,15 @@ import dataclasses
 import hashlib
 import json
 import os
+import re
 import shutil
 from pathlib import Path
-from typing import Any, ClassVar, Mapping
+from typing import Any, ClassVar, Collection, Iterator, Literal, Mapping
 
 from gifworthy.core.fingerprint import code_fingerprint, content_digest
 from gifworthy.core.fsutil import csv_text, remove_other_variants, write_text
 from gifworthy.core.registry import load
-from gifworthy.pipeline.records import record_version
+from gifworthy.pipeline.records import read_record, record_version
 
 __all__ = ["STAGES", "Job", "Stage", "fingerprint", "get_stage", "key_path", "prepare",
            "write_index", "write_key"]
@@ -54,7 +57,9 @@ STAGES: dict[str, str] = {
 class Job:
     """One item's job in one stage: the file that says it is done (``output``, whose key is
     written last), the records it reads (by version) and files (by content), the settings it
-    reads, and other files it writes (``media``: removed with it when it is stale)."""
+    reads, and other files it writes (``media``: removed with it when it is stale).
+    ``source`` is what the stage needs to run it (a manifest item, the video's GIFs): not part
+    of the key, which names everything the job's output depends on already."""
 
     stage: str
     item: str
@@ -63,6 +68,7 @@ class Job:
     files: Mapping[str, Path] = dataclasses.field(default_factory=dict)
     settings: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     media: tuple[Path, ...] = ()
+    source: Any = dataclasses.field(default=None, compare=False, repr=False)
 
 
 class Stage:
@@ -73,19 +79,50 @@ class Stage:
     # Whether the stage's code is part of its job keys (False for download: a change to the
     # download code must never refetch a video).
     code_in_key: ClassVar[bool] = True
+    # How a shard job runs its items: "threads" (the work is in subprocesses or the network:
+    # ffmpeg, yt-dlp), "processes" (pure-Python CPU work) or "serial" (one item at a time,
+    # each using the job's threads: the networks, loaded once per shard).
+    pool: ClassVar[Literal["threads", "processes", "serial"]] = "threads"
 
     def folder(self, params: dict[str, Any]) -> Path:
         """The folder of this params variant's per-item outputs."""
         raise NotImplementedError
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
-        """Every item's job for these params, by item id."""
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
+        """Every item's job for these params (or only the jobs of the items in ``only``), by
+        item id."""
         raise NotImplementedError
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        """Every item's id: what planning reads, without building 650,000 jobs."""
+        return list(self.jobs(params))
+
+    def key_prefix(self, folder: Path) -> str:
+        """The part of an item id that a file's folder says (gifify's ``clips/``, ``v2g/``)."""
+        return ""
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
         """Do one job: write its output (always, for failures too), then its key. Returns a
         one-line summary for the log."""
         raise NotImplementedError
+
+    def run_one(self, params: dict[str, Any], item: str) -> str:
+        """Do the job of one item, named by id (``gifworthy run-one``: one item by hand)."""
+        return self.run_job(params, self.job(params, item))
+
+    def outcome(self, job: Job) -> tuple[str, int]:
+        """What a finished job came to, for progress: ``ok`` or a failure category, and the
+        throttle pauses it took. Record stages read their record's status."""
+        if not job.output.exists():
+            return "missing", 0
+        if job.output.suffix != ".json":
+            return "ok", 0
+        record = read_record(job.output)
+        if not isinstance(record, dict):
+            return "ok", 0
+        status = str(record.get("status", "ok"))
+        return (status if status != "failed" else str(record.get("category") or status)), 0
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
         """Gather the per-item outputs into the stage's tables and metrics."""
@@ -94,7 +131,7 @@ class Stage:
     def job(self, params: dict[str, Any], item: str) -> Job:
         """The job of ``item``; an item the manifest does not name (a typo, a hostile
         ``../x``) is refused before anything is read or written."""
-        jobs = self.jobs(params)
+        jobs = self.jobs(params, only={item})
         if item not in jobs:
             raise ValueError(f"{self.name}: no item {item!r} in this corpus and params")
         return jobs[item]
@@ -114,6 +151,10 @@ class Stage:
         """Whether a finished output with a current key stays (a policy hook: downloads that
         failed transiently, or in a category ``params`` retries, are tried again)."""
         return True
+
+    def relocated(self, params: dict[str, Any], job: Job) -> None:
+        """Called after a job's files moved from the flat layout into bucket folders (paths
+        recorded inside an output are fixed here)."""
 
     def adopt(self, job: Job) -> bool:
         """Whether an output without a key is known good and gets its key (downloads made
@@ -156,34 +197,85 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
+_BUCKET = re.compile(r"[0-9a-f]{2}")
+
+
+def _job_files(job: Job) -> list[Path]:
+    return [job.output, key_path(job.output), *job.media]
+
+
+def _on_disk(stage: Stage, folders: list[Path]) -> Iterator[tuple[str, Path, bool]]:
+    """(item id, path, in a bucket folder?) of every file in the stage's item folders; a
+    file's item is its name up to the first dot (item ids have none)."""
+    for folder in folders:
+        prefix = stage.key_prefix(folder)
+        with os.scandir(folder) as entries:
+            top = sorted(entries, key=lambda e: e.name)
+        for entry in top:
+            if entry.is_dir(follow_symlinks=False) and _BUCKET.fullmatch(entry.name):
+                with os.scandir(entry.path) as inner:
+                    for file in sorted(inner, key=lambda e: e.name):
+                        yield prefix + file.name.split(".", 1)[0], Path(file.path), True
+            elif entry.is_dir(follow_symlinks=False) and not entry.name.startswith(".tmp-"):
+                continue  # a folder of another kind (gifify's clips/ beside v2g/)
+            else:  # a temporary, or a file of the flat layout before bucket folders
+                yield prefix + entry.name.split(".", 1)[0], Path(entry.path), False
+
+
 def prepare(stage: Stage, params: dict[str, Any], *,
             dvc_yaml: str | os.PathLike[str] = "dvc.yaml") -> dict[str, int]:
     """Reconcile a stage's persisted outputs before Snakemake runs: remove other params'
     variant folders, temporaries and files no job wants (``removed_files``), and outputs
-    whose key is missing or stale (``stale``, with their keys and media). What remains is
-    exactly what a fresh run would write again, so Snakemake only runs the jobs whose
-    outputs are gone."""
+    whose key is missing or stale (``stale``, with their keys and media); files of the flat
+    layout (before bucket folders) move into their bucket (``moved``). What remains is
+    exactly what a fresh run would write again. Then the stage's shards are planned and the
+    finished ones marked (:func:`gifworthy.pipeline.shards.write_plan`), so Snakemake runs
+    only the shards with missing items, and each of those only its missing items.
+
+    Jobs are built only for the items that have files on disk: planning a fresh
+    650,000-item stage reads the item ids and nothing else."""
+    from gifworthy.pipeline.shards import write_plan
+
     removed: list[Path] = []
     for parent, keep, pattern in stage.variant_levels(params):
         removed += remove_other_variants(parent, keep, pattern)
     folders = stage.item_folders(params)
     for folder in folders:
         folder.mkdir(parents=True, exist_ok=True)  # exists even for an empty corpus
-    code = stage.code(dvc_yaml)
-    wanted = stage.jobs(params)
-    allowed = set()
-    for job in wanted.values():
-        allowed |= {job.output, key_path(job.output), *job.media}
+    ids = stage.item_ids(params)
+    wanted = set(ids)
     counts = {"removed_variants": len(removed), "removed_files": 0, "stale": 0, "kept": 0,
-              "adopted": 0}
-    for folder in folders:
-        for path in sorted(folder.iterdir()):
-            temporary = path.name.startswith(".tmp-")
-            if not temporary and (path in allowed or path.is_dir()):
-                continue
-            _remove(path)
-            counts["removed_files"] += not path.name.endswith(".key")
-    for job in wanted.values():
+              "adopted": 0, "moved": 0}
+
+    def remove(path: Path) -> None:
+        _remove(path)
+        counts["removed_files"] += not path.name.endswith(".key")
+
+    present: dict[str, list[tuple[Path, bool]]] = {}
+    for item, path, bucketed in _on_disk(stage, folders):
+        if path.name.startswith(".tmp-") or item not in wanted:
+            remove(path)
+        else:
+            present.setdefault(item, []).append((path, bucketed))
+    jobs = stage.jobs(params, only=set(present)) if present else {}
+    for item, files in present.items():
+        job = jobs[item]
+        allowed = {p.name: p for p in _job_files(job)}
+        moved = False
+        for path, bucketed in files:
+            target = allowed.get(path.name)
+            if target is None or (bucketed and target != path):
+                remove(path)
+            elif not bucketed:
+                target.parent.mkdir(parents=True, exist_ok=True)
+                os.replace(path, target)
+                counts["moved"] += 1
+                moved = True
+        if moved:
+            stage.relocated(params, job)
+    code = stage.code(dvc_yaml)
+    done: set[str] = set()
+    for item, job in jobs.items():
         key = key_path(job.output)
         if not job.output.exists():
             key.unlink(missing_ok=True)
@@ -194,15 +286,17 @@ def prepare(stage: Stage, params: dict[str, Any], *,
         current = key.read_text(encoding="utf-8").strip() if key.exists() else ""
         if current == fingerprint(job, code) and stage.keep(params, job):
             counts["kept"] += 1
+            done.add(item)
             continue
         for path in (job.output, key, *job.media):
             path.unlink(missing_ok=True)
         counts["stale"] += 1
+    counts["shards"] = write_plan(stage.name, ids, done, params)
     return counts
 
 
 def write_index(root: Path, files: list[Path]) -> None:
     """``root/index.csv`` listing a stage's per-video files (which also keeps the stage's
     output folder in existence for an empty corpus)."""
-    write_text(root / "index.csv",
-               csv_text(["youtube_id", "file"], [[f.stem, str(f)] for f in sorted(files)]))
+    rows = [[f.stem, str(f)] for f in sorted(files, key=lambda f: f.name)]
+    write_text(root / "index.csv", csv_text(["youtube_id", "file"], rows))

@@ -134,10 +134,11 @@ def with_label_noise(videos: list[Video], share: float, seed: int) -> list[Video
 def corpus_videos(params: dict[str, Any]) -> list[Video]:
     """The corpus's videos as the pipeline left them: features, segment labels, aligned
     GIFs, frame counts, splits (manifest) and GIF views (manifest)."""
-    files = sorted(paths.features_dir(params).glob("*.npz"))
+    files = paths.item_files(paths.features_dir(params), "*.npz")
     alignments = {p.stem: read_json(p)
-                  for p in (paths.ALIGN_DIR / paths.STATUS).glob("*.json")}
-    shots = {p.stem: load_shots(p, "transnet") for p in paths.shots_dir(params).glob("*.npz")}
+                  for p in paths.item_files(paths.ALIGN_DIR / paths.STATUS, "*.json")}
+    shots = {p.stem: load_shots(p, "transnet")
+             for p in paths.item_files(paths.shots_dir(params), "*.npz")}
     n_frames = {k: v["n_frames"] for k, v in shots.items()}
     fps = {k: v["fps"] for k, v in shots.items()}
     splits = {i.youtube_id: i.split for i in read_downloads()}

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
-from typing import Any
+from typing import Any, Collection
 
 import numpy as np
 
@@ -122,6 +122,7 @@ class ShotsStage(Stage):
     """One job per video with GIFs."""
 
     name = "shots"
+    pool = "serial"
 
     def folder(self, params: dict[str, Any]) -> Path:
         return paths.shots_dir(params)
@@ -130,27 +131,31 @@ class ShotsStage(Stage):
         return [(paths.SHOTS_ROOT, self.folder(params), r"tn.+_sd.+")]
 
     def _job(self, params: dict[str, Any], video: str) -> Job:
-        output = self.folder(params) / f"{video}.npz"
+        output = paths.item_file(self.folder(params), video, ".npz")
         return Job(self.name, video, output,
                    records={"download": paths.download_record(params, video)},
                    settings={"shots": shots_settings(params)},
                    media=(paths.seconds_file(output),))
 
-    def jobs(self, params: dict[str, Any]) -> dict[str, Job]:
-        return {v: self._job(params, v) for v in videos_with_gifs(params)}
+    def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
+             ) -> dict[str, Job]:
+        return {v: self._job(params, v) for v in videos_with_gifs(params)
+                if only is None or v in only}
 
-    def run_one(self, params: dict[str, Any], item: str) -> str:
-        job = self.job(params, item)
-        result = save_shots(source_video(params, item), job.output, params["shots"],
+    def item_ids(self, params: dict[str, Any]) -> list[str]:
+        return videos_with_gifs(params)
+
+    def run_job(self, params: dict[str, Any], job: Job) -> str:
+        result = save_shots(source_video(params, job.item), job.output, params["shots"],
                             runtime=job.settings["shots"]["runtime"])
         self.finish(job)
-        return f"{item}: {result}"
+        return f"{job.item}: {result}"
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
         from gifworthy.shots.evaluate import shots_report
 
         videos = {path.stem: load_shots(path, params["shots"]["detector"])
-                  for path in sorted(self.folder(params).glob("*.npz"))}
+                  for path in paths.item_files(self.folder(params), "*.npz")}
         summary = shots_report(videos, params["shots"], read_videos(),
                                runtime=params["inference"]["runtime"])
         rows = [[yid, f["n_frames"], round(f["fps"], 4),
