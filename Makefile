@@ -72,6 +72,9 @@ bench: setup
 	python benchmarks/bench_manifest.py
 	python benchmarks/bench_gifify.py
 	cd benchmarks && python bench_align.py
+	python benchmarks/bench_plan.py --json benchmarks/results/plan.json
+	python benchmarks/bench_overhead.py --json benchmarks/results/overhead.json
+	python benchmarks/bench_dvc_layout.py --json benchmarks/results/dvc_layout.json
 
 # Re-pin after changing pyproject.toml dependencies.
 lock: $(STAMP)

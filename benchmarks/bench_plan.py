@@ -34,6 +34,7 @@ from pathlib import Path
 import yaml
 
 from gifworthy.corpus.video2gif import V2G_COLUMNS, V2G_SEPARATOR
+from results_io import save
 
 ROOT = Path(__file__).resolve().parents[1]
 ALPHABET = string.ascii_letters + string.digits + "_-"
@@ -188,9 +189,7 @@ def main() -> None:
             results["video2gif"] = plan(folder, folder / "data/annotations/metadata.txt")
             show(f"Video2GIF metadata.txt, {args.v2g_gifs} GIFs over {args.v2g_videos} "
                  "videos", results["video2gif"])
-    if args.json:
-        args.json.parent.mkdir(parents=True, exist_ok=True)
-        args.json.write_text(json.dumps(results, indent=2) + "\n")
+    save(args.json, results)
 
 
 if __name__ == "__main__":

@@ -51,10 +51,17 @@ def test_data_groups_and_links(tmp_path):
 def test_annotation_text_cannot_escape_data_js(tmp_path):
     write_manifest(tmp_path, [(HOSTILE, "bbbbbbbbbbb")], [("9", "ccccccccccc", 1, 2, HOSTILE)])
     build_explorer(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
-    js = (tmp_path / "site/data.js").read_text()
-    assert "<" not in js and ">" not in js and "&" not in js
-    payload = json.loads(js.split("=", 1)[1].rstrip().rstrip(";"))
-    assert payload["clips"][0]["label"] == HOSTILE  # the text survives, as text
+    for path in (tmp_path / "site").rglob("*.js"):
+        if path.name != "explorer.js":
+            js = path.read_text()
+            assert "<" not in js and ">" not in js and "&" not in js, path
+    index = json.loads((tmp_path / "site/index.js").read_text().split("=", 1)[1].rstrip()
+                       .rstrip(";"))
+    assert index["labels"] == [[HOSTILE, 1]]  # the text survives, as text
+    chunk = (tmp_path / "site/labels/0.js").read_text()
+    name, payload = json.loads("[" + chunk.split("(", 1)[1].rstrip().rstrip(";").rstrip(")")
+                               + "]")
+    assert name == "labels/0" and payload[0]["label"] == HOSTILE
     code = (tmp_path / "site/explorer.js").read_text()
     for sink in (".innerHTML =", ".outerHTML =", "insertAdjacentHTML", "document.write"):
         assert sink not in code
@@ -62,16 +69,17 @@ def test_annotation_text_cannot_escape_data_js(tmp_path):
 
 def test_empty_corpus_builds_an_empty_site(tmp_path):
     summary = build_explorer(tmp_path / "nothing", tmp_path / "gifs", tmp_path / "site", ["gif"])
-    assert summary == {"clips": 0, "videos": 0, "gifs": 0, "clips_with_gif": 0}
+    assert summary["clips"] == summary["videos"] == summary["gifs"] == 0
     assert {p.name for p in (tmp_path / "site").iterdir()} == {
-        "index.html", "explorer.js", "explorer.css", "data.js"}
+        "index.html", "explorer.js", "explorer.css", "index.js"}
 
 
 def test_one_clip(tmp_path):
     write_manifest(tmp_path, [("solo", "aaaaaaaaaaa")], [])
     gif_record(tmp_path, "clips", "aaaaaaaaaaa_000000_000010")
     summary = build_explorer(tmp_path / "manifest", tmp_path / "gifs", tmp_path / "site", ["gif"])
-    assert summary == {"clips": 1, "videos": 0, "gifs": 0, "clips_with_gif": 1}
+    assert {k: summary[k] for k in ("clips", "videos", "gifs", "clips_with_gif", "labels")} == {
+        "clips": 1, "videos": 0, "gifs": 0, "clips_with_gif": 1, "labels": 1}
 
 
 def test_explore_serve_on_loopback(tmp_path):
@@ -99,7 +107,7 @@ def test_explore_serve_on_loopback(tmp_path):
         while True:
             try:
                 body = urllib.request.urlopen(
-                    f"http://127.0.0.1:{port}/explorer/data.js", timeout=2).read().decode()
+                    f"http://127.0.0.1:{port}/explorer/labels/0.js", timeout=2).read().decode()
                 break
             except OSError:
                 assert time.time() < deadline

@@ -54,11 +54,13 @@ def test_repro_builds_everything(built_pipeline):
     gifs = json.loads((repo / "metrics/gifify.json").read_text())
     assert gifs["ok"] == gifs["items"] == manifest["segments"] + manifest["gifs"]
     site = repo / "data/explorer"
-    assert {"index.html", "data.js", "explorer.js", "explorer.css"} <= {
+    assert {"index.html", "index.js", "explorer.js", "explorer.css", "labels"} <= {
         p.name for p in site.iterdir()}
-    data = json.loads((site / "data.js").read_text().split("=", 1)[1].rstrip().rstrip(";"))
-    assert len(data["clips"]) == manifest["segments"]
-    assert all(c["src"] and (site / c["src"]).resolve().is_file() for c in data["clips"])
+    clips = [c for path in sorted((site / "labels").glob("*.js"))
+             for c in json.loads("[" + path.read_text().split("(", 1)[1].rstrip().rstrip(";")
+                                 .rstrip(")") + "]")[1]]
+    assert len(clips) == manifest["segments"]
+    assert all(c["src"] and (site / c["src"]).resolve().is_file() for c in clips)
     align = json.loads((repo / "metrics/align.json").read_text())
     assert align["decoys"] >= 1 and align["decoys_rejected"] == align["decoys"]
     assert align["aligned"] >= 0.8 * align["gifs"]
@@ -294,7 +296,7 @@ def test_empty_corpus_runs_through_every_stage(tmp_path):
     run(["dvc", "repro"], repo)
     assert json.loads((repo / "metrics/download.json").read_text())["items"] == 0
     assert json.loads((repo / "metrics/gifify.json").read_text())["items"] == 0
-    assert "\"clips\":[]" in (repo / "data/explorer/data.js").read_text()
+    assert "\"clips\":0," in (repo / "data/explorer/index.js").read_text()
     # Editing the annotation file reruns the manifest (data/annotations is a dependency).
     (repo / "data/annotations/empty.csv").write_text(
         "label,youtube_id,time_start,time_end,split\nx,../evil/xyz,0,10,train\n")

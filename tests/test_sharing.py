@@ -48,7 +48,7 @@ def _assert_nothing_to_do(clone: Path) -> None:
 
 
 def _same_data(a: Path, b: Path) -> None:
-    for path in ("data/align/alignments.csv", "metrics/eval.json", "data/explorer/data.js"):
+    for path in ("data/align/alignments.csv", "metrics/eval.json", "data/explorer/index.js"):
         assert (a / path).read_bytes() == (b / path).read_bytes(), path
 
 

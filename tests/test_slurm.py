@@ -233,10 +233,15 @@ def _shard_counts(repo: Path) -> dict[str, int]:
 
 
 def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> None:
-    """A features code change redoes every video; a shard job is killed (after the first
-    video finished) with no retries left, so the stage fails. The rerun keeps every finished
-    video (persisted outputs, valid keys), submits exactly the killed shard, and that shard
-    redoes only its missing videos."""
+    """A features code change redoes every video, now in one shard of all seven (the shard
+    size changes no output, so nothing else reruns); the shard job is killed after its first
+    video finished, with no retries left, so the stage fails. The rerun keeps every finished
+    video (persisted outputs, valid keys), submits exactly that shard, and it redoes only
+    its missing videos."""
+    params = cluster / "params.yaml"
+    params.write_text(params.read_text().replace(f"shard_size: {SHARD_SIZE}\n",
+                                                 "shard_size: 1000\n"))
+    assert "shard_size: 1000" in params.read_text()
     features_code = cluster / "src/gifworthy/features/stage.py"
     features_code.write_text(features_code.read_text() + "\n# a change that moves no number\n")
     no_retries = cluster / "profiles/slurm-no-retries"
@@ -253,7 +258,7 @@ def _killed_job_without_retries_costs_one_job(cluster: Path, expected: dict) -> 
     assert watcher.killed is not None
     killed_shard = watcher.killed.split("_wildcards_", 1)[1]  # rule_<rule>_wildcards_<shard>
     plan = json.loads((cluster / ".gifworthy/shards/features/plan.json").read_text())
-    assert killed_shard in plan["shards"]
+    assert list(plan["shards"]) == [killed_shard]
     done = {p: p.stat().st_mtime_ns for p in folder.rglob("*.npz")
             if Path(f"{p}.key").exists()}
     videos = sorted({p.stem for p in (cluster / "data/segments").rglob("*.csv")})

@@ -1,10 +1,11 @@
 """Explorer stage: a static web page of the GIFs, by label (Kinetics) and by video (Video2GIF).
 
-The page is plain files (``index.html``, ``explorer.js``, ``explorer.css``, ``data.js``) that
-open from disk or from ``gifworthy explore --serve``. Data goes in ``data.js`` as JSON
-assigned to ``window.GIFWORTHY_DATA`` (a ``<script>``, not ``fetch``, so ``file://`` works);
-``<``, ``>`` and ``&`` are escaped as ``\\u003c``... so no annotation text can close a tag.
-The page renders every text with ``textContent``.
+The page is plain files that open from disk or from ``gifworthy explore --serve``: the assets
+(``index.html``, ``explorer.js``, ``explorer.css``), a small ``index.js`` and data files the
+page loads when it needs them (:func:`write_site`), so its first screen costs the same for
+650,000 clips as for 60. Data files are ``<script>``s calling ``window.GIFWORTHY_CHUNK``
+(not ``fetch``, so ``file://`` works), with ``<``, ``>`` and ``&`` escaped as ``\\u003c``...
+so no annotation text can close a tag. The page renders every text with ``textContent``.
 """
 
 from __future__ import annotations
@@ -100,13 +101,55 @@ def _js_json(obj: Any) -> str:
             .replace("\u2028", "\\u2028").replace("\u2029", "\\u2029"))
 
 
-def write_site(data: dict[str, Any], site_dir: str | os.PathLike[str]) -> None:
-    """Write the static site (assets + data.js) into ``site_dir``."""
+# Videos per data file of the "By video" tab (Video2GIF: 76,000 videos, 101,000 GIFs).
+VIDEOS_PER_CHUNK = 1000
+CHUNK_FOLDERS = ("labels", "ids", "videos")
+
+
+def _chunk(site: Path, name: str, payload: Any) -> None:
+    # A script, not JSON for fetch(): the page works from file:// too.
+    write_text(site / f"{name}.js",
+               f"window.GIFWORTHY_CHUNK({_js_json(name)}, {_js_json(payload)});\n")
+
+
+def write_site(data: dict[str, Any], site_dir: str | os.PathLike[str]) -> dict[str, Any]:
+    """Write the static site into ``site_dir``: the assets, a small ``index.js`` (the labels
+    with their counts, the video chunks, totals) and data files the page loads on demand:
+    ``labels/<n>.js`` (one label's clips), ``ids/<c>.js`` (every clip id starting with the
+    character of code ``c``, with its label: the filter's id search across labels) and
+    ``videos/<n>.js`` (videos with their GIFs, by id). The first screen reads the index and
+    one label's file, whatever the corpus size: 650,000 clips in 700 labels make an index of
+    a few tens of kB. Returns the index."""
     site = Path(site_dir)
     site.mkdir(parents=True, exist_ok=True)
+    for folder in CHUNK_FOLDERS:  # a previous build's files must not linger
+        shutil.rmtree(site / folder, ignore_errors=True)
+    (site / "data.js").unlink(missing_ok=True)  # the single-file layout of older builds
     for asset in ("index.html", "explorer.js", "explorer.css"):
         shutil.copyfile(WEB / asset, site / asset)
-    write_text(site / "data.js", f"window.GIFWORTHY_DATA = {_js_json(data)};\n")
+    by_label: dict[str, list[dict[str, Any]]] = {}
+    for clip in data["clips"]:
+        by_label.setdefault(str(clip.get("label") or ""), []).append(clip)
+    labels = sorted(by_label.items(), key=lambda kv: (-len(kv[1]), kv[0]))
+    ids: dict[int, list[list[Any]]] = {}
+    for n, (_, clips) in enumerate(labels):
+        _chunk(site, f"labels/{n}", clips)
+        for clip in clips:
+            ids.setdefault(ord(str(clip["id"])[:1] or " "), []).append([clip["id"], n])
+    for code, entries in sorted(ids.items()):
+        _chunk(site, f"ids/{code}", sorted(entries))
+    videos = sorted(data["videos"], key=lambda v: v["youtube_id"])
+    chunks = []
+    for start in range(0, len(videos), VIDEOS_PER_CHUNK):
+        part = videos[start:start + VIDEOS_PER_CHUNK]
+        _chunk(site, f"videos/{len(chunks)}", part)
+        chunks.append([part[0]["youtube_id"], len(part)])
+    index = {"page_size": data.get("page_size", 60), "clips": len(data["clips"]),
+             "labels": [[name, len(clips)] for name, clips in labels],
+             "id_shards": sorted(ids), "videos": len(videos), "video_chunks": chunks,
+             "gifs": sum(len(v.get("gifs", [])) for v in videos)}
+    write_text(site / "index.js", f"window.GIFWORTHY_INDEX = {_js_json(index)};\n")
+    return index
 
 
 def build_explorer(manifest_dir: str | os.PathLike[str], gifs_dir: str | os.PathLike[str],
@@ -115,10 +158,12 @@ def build_explorer(manifest_dir: str | os.PathLike[str], gifs_dir: str | os.Path
                    ) -> dict[str, int]:
     data = explorer_data(Path(manifest_dir), Path(gifs_dir), Path(site_dir), formats, page_size,
                          Path(ranked) if ranked else None)
-    write_site(data, site_dir)
+    index = write_site(data, site_dir)
     return {"clips": len(data["clips"]), "videos": len(data["videos"]),
             "gifs": sum(len(v["gifs"]) for v in data["videos"]),
-            "clips_with_gif": sum(c["src"] is not None for c in data["clips"])}
+            "clips_with_gif": sum(c["src"] is not None for c in data["clips"]),
+            "labels": len(index["labels"]),
+            "index_bytes": (Path(site_dir) / "index.js").stat().st_size}
 
 
 def serve(site: str | os.PathLike[str], port: int = 8000) -> None:

@@ -1,15 +1,38 @@
-// gifworthy explorer: a static page over data.js (window.GIFWORTHY_DATA).
+// gifworthy explorer: a static page over index.js (window.GIFWORTHY_INDEX) and data files it
+// loads when it needs them (labels/<n>.js, ids/<c>.js, videos/<n>.js; see build.py). The
+// first screen reads the index and one label's file, so 650,000 clips open as fast as 60.
 // Every annotation text goes through textContent / setAttribute: never innerHTML, so a label
-// like <img src=x onerror=alert(1)> stays text. Cards are rendered a page at a time and GIFs
-// load lazily, so 10,000 entries stay smooth.
+// like <img src=x onerror=alert(1)> stays text. Cards render a page at a time and GIFs load
+// lazily.
 "use strict";
 (function () {
-  const data = window.GIFWORTHY_DATA || { clips: [], videos: [], page_size: 60 };
-  const pageSize = data.page_size || 60;
+  const index = window.GIFWORTHY_INDEX ||
+    { clips: 0, labels: [], id_shards: [], videos: 0, video_chunks: [], page_size: 60 };
+  const pageSize = index.page_size || 60;
   const $ = (id) => document.getElementById(id);
   const content = $("content"), sidebar = $("sidebar"), filter = $("filter"), count = $("count");
   let observer = null;
-  let state = { label: null };
+  let view = 0;  // bumped by every route(): a slow load for an old view renders nothing
+  const state = { label: null };
+
+  // Data files are scripts that call GIFWORTHY_CHUNK(name, payload): they load from file://.
+  const chunks = new Map(), waiting = new Map();
+  window.GIFWORTHY_CHUNK = (name, payload) => {
+    const resolve = waiting.get(name);
+    if (resolve) { waiting.delete(name); resolve(payload); }
+  };
+  function load(name) {
+    if (!chunks.has(name)) {
+      chunks.set(name, new Promise((resolve, reject) => {
+        waiting.set(name, resolve);
+        const script = document.createElement("script");
+        script.src = name + ".js";
+        script.onerror = () => { chunks.delete(name); reject(new Error("cannot load " + name)); };
+        document.head.append(script);
+      }));
+    }
+    return chunks.get(name);
+  }
 
   function el(tag, attrs, ...children) {
     const node = document.createElement(tag);
@@ -43,76 +66,167 @@
     return card;
   }
 
-  // Render items page by page: the first screen costs pageSize cards, whatever the total.
-  function paged(items, render, container) {
+  function failed(err) {
+    content.append(el("div", { class: "empty", text: String(err.message || err) }));
+  }
+
+  // Render a list page by page. ``parts`` are functions returning (promises of) arrays,
+  // fetched in order only when the pages before them are on screen: "All labels" over
+  // 700 label files loads the first one, then the next as you scroll.
+  function paged(parts, render, container) {
     if (observer) observer.disconnect();
-    let shown = 0;
+    const mine = view;
     const grid = el("div", { class: "grid" });
     const sentinel = el("div", { class: "sentinel" });
     const more = el("button", { class: "more", text: "Show more", onclick: () => next() });
     container.append(grid, sentinel, more);
-    function next() {
-      const frag = document.createDocumentFragment();
-      for (const item of items.slice(shown, shown + pageSize)) frag.append(render(item));
-      grid.append(frag);
-      shown = Math.min(items.length, shown + pageSize);
-      more.hidden = shown >= items.length;
+    let buffer = [], part = 0, busy = false;
+    async function next() {
+      if (busy) return;
+      busy = true;
+      try {
+        while (buffer.length < pageSize && part < parts.length) {
+          const items = await parts[part++]();
+          if (mine !== view) return;
+          buffer = buffer.concat(items);
+        }
+        const frag = document.createDocumentFragment();
+        for (const item of buffer.splice(0, pageSize)) frag.append(render(item));
+        grid.append(frag);
+        more.hidden = !buffer.length && part >= parts.length;
+      } catch (err) {
+        failed(err);
+      } finally {
+        busy = false;
+      }
     }
     next();
     if ("IntersectionObserver" in window) {
       observer = new IntersectionObserver((entries) => {
-        if (entries.some((e) => e.isIntersecting) && shown < items.length) next();
+        if (entries.some((e) => e.isIntersecting) && !more.hidden) next();
       }, { rootMargin: "600px" });
       observer.observe(sentinel);
     }
   }
 
-  function matches(text, q) { return !q || String(text || "").toLowerCase().includes(q); }
+  const matches = (text, q) => !q || String(text || "").toLowerCase().includes(q);
+  const ID_QUERY = /^[A-Za-z0-9_-]{2,}$/;
 
-  function showLabels() {
-    const q = filter.value.trim().toLowerCase();
-    const clips = data.clips.filter((c) =>
-      matches(c.label, q) || matches(c.youtube_id, q) || matches(c.id, q));
-    const counts = new Map();
-    for (const c of clips) counts.set(c.label, (counts.get(c.label) || 0) + 1);
-    sidebar.replaceChildren();
-    const labels = [...counts.entries()].sort((a, b) => b[1] - a[1] || String(a[0]).localeCompare(b[0]));
-    const allBtn = el("button", { class: state.label === null ? "active" : "",
-      onclick: () => { state.label = null; showLabels(); } },
-      el("span", { text: "All labels" }), el("span", { text: String(clips.length) }));
-    sidebar.append(allBtn);
-    for (const [label, n] of labels) {
-      sidebar.append(el("button", {
-        class: state.label === label ? "active" : "", "data-label": label,
-        onclick: () => { state.label = label; showLabels(); } },
-        el("span", { text: label || "(no label)" }), el("span", { text: String(n) })));
+  // Clip ids starting with the query, across every label: one ids/<c>.js file (every id
+  // that starts with the query's first character), then the hits' own labels' files.
+  async function idHits(raw) {
+    if (!ID_QUERY.test(raw) || !index.id_shards.includes(raw.charCodeAt(0))) return [];
+    const entries = await load("ids/" + raw.charCodeAt(0));
+    return entries.filter(([id]) => id.startsWith(raw));
+  }
+  async function clipsOf(hits) {
+    const byLabel = new Map();
+    for (const [id, n] of hits) {
+      if (!byLabel.has(n)) byLabel.set(n, new Set());
+      byLabel.get(n).add(id);
     }
-    const shown = state.label === null ? clips : clips.filter((c) => c.label === state.label);
-    count.textContent = `${shown.length} of ${data.clips.length} clips, ${labels.length} labels`;
-    content.replaceChildren();
-    if (!shown.length) { content.append(el("div", { class: "empty", text: "No clips match." })); return; }
-    paged(shown, clipCard, content);
+    const out = [];
+    for (const [n, ids] of byLabel) {
+      for (const c of await load("labels/" + n)) if (ids.has(c.id)) out.push(c);
+    }
+    return out;
   }
 
-  function showVideos() {
+  async function showLabels() {
+    const mine = view;
+    const raw = filter.value.trim(), q = raw.toLowerCase();
+    const named = [];  // labels whose name matches: all their clips
+    index.labels.forEach(([name, n], i) => { if (matches(name, q)) named.push(i); });
+    const namedSet = new Set(named);
+    // Clips whose id matches, in labels whose name does not (those are shown whole).
+    const hits = (await idHits(raw)).filter(([, n]) => !namedSet.has(n));
+    if (mine !== view) return;
+    const perLabel = new Map(named.map((i) => [i, index.labels[i][1]]));
+    for (const [, n] of hits) perLabel.set(n, (perLabel.get(n) || 0) + 1);
+    const shownLabels = [...perLabel.keys()].sort((a, b) => a - b);
+    const total = [...perLabel.values()].reduce((a, b) => a + b, 0);
+    sidebar.replaceChildren();
+    sidebar.append(el("button", { class: state.label === null ? "active" : "",
+      onclick: () => { state.label = null; route(); } },
+      el("span", { text: "All labels" }), el("span", { text: String(total) })));
+    for (const i of shownLabels) {
+      const [name] = index.labels[i];
+      sidebar.append(el("button", {
+        class: state.label === i ? "active" : "", "data-label": name,
+        onclick: () => { state.label = i; route(); } },
+        el("span", { text: name || "(no label)" }), el("span", { text: String(perLabel.get(i)) })));
+    }
+    const chosen = state.label;
+    const shown = chosen === null ? total : (perLabel.get(chosen) || 0);
+    count.textContent = `${shown} of ${index.clips} clips, ${shownLabels.length} labels`;
+    content.replaceChildren();
+    if (!shown) { content.append(el("div", { class: "empty", text: "No clips match." })); return; }
+    const whole = (i) => () => load("labels/" + i);
+    let parts;
+    if (chosen !== null) {
+      parts = namedSet.has(chosen) ? [whole(chosen)]
+        : [() => clipsOf(hits.filter(([, n]) => n === chosen))];
+    } else {
+      parts = (hits.length ? [() => clipsOf(hits)] : []).concat(named.map(whole));
+    }
+    paged(parts, clipCard, content);
+  }
+
+  // Videos are in files of a thousand, by id; the index has each file's first id.
+  const videoParts = () => index.video_chunks.map((_, i) => () => load("videos/" + i));
+  function chunkOf(id) {
+    let lo = 0, hi = index.video_chunks.length - 1, found = -1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      if (index.video_chunks[mid][0] <= id) { found = mid; lo = mid + 1; } else hi = mid - 1;
+    }
+    return found;
+  }
+
+  function videoRow(v) {
+    return el("div", { class: "video-row" },
+      el("a", { href: "#video=" + encodeURIComponent(v.youtube_id), text: v.title || v.youtube_id }),
+      el("span", { class: "meta", text: ` ${v.youtube_id} · ${v.gifs.length} GIF(s) · ${fmt(v.duration)}` }));
+  }
+
+  async function showVideos() {
+    const mine = view;
     const q = filter.value.trim().toLowerCase();
-    const videos = data.videos.filter((v) => matches(v.title, q) || matches(v.youtube_id, q) ||
-      v.gifs.some((g) => matches(g.title, q)));
     sidebar.replaceChildren(el("div", { class: "meta",
       text: "Videos with their GIFs; open one to see where its GIFs lie." }));
-    count.textContent = `${videos.length} of ${data.videos.length} videos`;
     content.replaceChildren();
-    if (!videos.length) { content.append(el("div", { class: "empty", text: "No videos match." })); return; }
-    paged(videos, (v) => el("div", { class: "video-row" },
-      el("a", { href: "#video=" + encodeURIComponent(v.youtube_id), text: v.title || v.youtube_id }),
-      el("span", { class: "meta", text: ` ${v.youtube_id} · ${v.gifs.length} GIF(s) · ${fmt(v.duration)}` })),
-      content);
+    if (!q) {
+      count.textContent = `${index.videos} of ${index.videos} videos`;
+      if (!index.videos) { content.append(el("div", { class: "empty", text: "No videos match." })); return; }
+      paged(videoParts(), videoRow, content);
+      return;
+    }
+    // A filter reads every video file (a hundred for Video2GIF), once; then it is instant.
+    count.textContent = `searching ${index.videos} videos…`;
+    let found = [];
+    try {
+      for (const part of videoParts()) {
+        const videos = await part();
+        if (mine !== view) return;
+        found = found.concat(videos.filter((v) => matches(v.title, q) || matches(v.youtube_id, q) ||
+          v.gifs.some((g) => matches(g.title, q))));
+      }
+    } catch (err) { failed(err); return; }
+    count.textContent = `${found.length} of ${index.videos} videos`;
+    if (!found.length) { content.append(el("div", { class: "empty", text: "No videos match." })); return; }
+    paged([() => found], videoRow, content);
   }
 
-  function showVideo(id) {
-    const v = data.videos.find((x) => x.youtube_id === id);
+  async function showVideo(id) {
+    const mine = view;
     sidebar.replaceChildren(el("a", { href: "#videos", text: "← all videos" }));
     content.replaceChildren();
+    const n = chunkOf(id);
+    let v = null;
+    try {
+      if (n >= 0) v = (await load("videos/" + n)).find((x) => x.youtube_id === id) || null;
+    } catch (err) { failed(err); return; }
+    if (mine !== view) return;
     if (!v) { content.append(el("div", { class: "empty", text: "Unknown video." })); return; }
     count.textContent = `${v.gifs.length} GIF(s)`;
     content.append(el("h2", { text: v.title || v.youtube_id }),
@@ -144,7 +258,7 @@
       content.append(el("h3", { text: "Best segments by the trained ranker" }), row,
                      el("h3", { text: "Ground-truth GIFs" }));
     }
-    paged(v.gifs, (g) => {
+    paged([() => v.gifs], (g) => {
       const card = el("div", { class: "card" + (g.status === "failed" ? " failed" : "") });
       card.append(media(g.src, g.title), el("div", { class: "meta label", text: g.title || g.gif_id }),
                   el("div", { class: "meta", text: `${fmt(g.start)}-${fmt(g.end)} · ${g.views} views` }));
@@ -153,16 +267,20 @@
   }
 
   function route() {
+    view += 1;
     const hash = decodeURIComponent(location.hash.slice(1));
     const videosTab = hash.startsWith("video");
     $("tab-labels").classList.toggle("active", !videosTab);
     $("tab-videos").classList.toggle("active", videosTab);
     if (hash.startsWith("video=")) showVideo(hash.slice(6));
-    else if (hash === "videos" || (!data.clips.length && data.videos.length && hash !== "labels")) showVideos();
+    else if (hash === "videos" || (!index.clips && index.videos && hash !== "labels")) showVideos();
     else showLabels();
   }
   let timer = null;
-  filter.addEventListener("input", () => { clearTimeout(timer); timer = setTimeout(route, 120); });
+  filter.addEventListener("input", () => {
+    clearTimeout(timer);
+    timer = setTimeout(() => { state.label = null; route(); }, 120);
+  });
   window.addEventListener("hashchange", route);
   route();
 })();
