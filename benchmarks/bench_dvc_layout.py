@@ -108,7 +108,7 @@ def dvc_repo(folder: Path) -> None:
 
 
 def measure(folder: Path, target: str, repeat: int) -> dict:
-    add = timed_run(["dvc", "add", "-q", target], folder)
+    add = timed_run(["dvc", "add", target], folder)
     status = [timed_run(["dvc", "status", "-q"], folder) for _ in range(repeat)]
     return {"dvc_add_seconds": round(add, 1),
             "dvc_status_seconds": round(statistics.median(status), 2),
@@ -143,8 +143,11 @@ def main() -> None:
         results["per_file"] = {"files": files, "write_seconds": round(time.perf_counter() - t0, 1)}
         # The trim stage's report over every record (before DVC touches the folder).
         results["report_trim_seconds"] = round(timed_run([gw, "report", "trim"], proj), 1)
-        dvc_repo(proj)
-        results["per_file"].update(measure(proj, str(paths.clips_dir(params)), args.repeat))
+        # Measured in a repository of its own (the project's dvc.yaml already owns the path).
+        per_file = tmp / "per_file"
+        dvc_repo(per_file)
+        variant.rename(per_file / "clips")
+        results["per_file"].update(measure(per_file, "clips", args.repeat))
         print(f"one file per clip: {files} files: " + json.dumps(results["per_file"]),
               flush=True)
 

@@ -2,7 +2,8 @@
 # DVC runs the stages in order (each `dvc repro` stage targets its own report here), and
 # `gifworthy prepare <stage>` has removed every output whose key no longer matches its inputs,
 # by content (GUIDE 3, traps 3 and 4). A bad item is a record (or a logged miss), never a
-# failed shard; a killed shard reruns only its missing items.
+# failed shard; a killed shard reruns only its missing items. Retries are the profile's
+# (a machine setting): profiles/local retries once, profiles/slurm twice.
 
 
 rule download:
@@ -10,7 +11,6 @@ rule download:
         marker("download"),
     resources:
         downloads=DOWNLOAD_WORKERS,
-    retries: 1
     shell:
         "gifworthy run-shard download {wildcards.shard} --workers {resources.downloads}"
 
@@ -19,7 +19,6 @@ rule trim:
     output:
         marker("trim"),
     threads: 2  # clips cut in parallel, one ffmpeg each
-    retries: 1
     shell:
         "gifworthy run-shard trim {wildcards.shard} --workers {threads}"
 
@@ -28,7 +27,6 @@ rule gifify:
     output:
         marker("gifify"),
     threads: 2
-    retries: 1
     shell:
         "gifworthy run-shard gifify {wildcards.shard} --workers {threads}"
 
@@ -37,7 +35,6 @@ rule align:
     output:
         marker("align"),
     threads: 2  # videos in parallel processes (hashing is Python work)
-    retries: 1
     shell:
         "gifworthy run-shard align {wildcards.shard} --workers {threads}"
 
@@ -46,7 +43,6 @@ rule shots:
     output:
         marker("shots"),
     threads: 2  # one video at a time; TransNetV2 uses every thread, loaded once per shard
-    retries: 1
     shell:
         "gifworthy run-shard shots {wildcards.shard}"
 
@@ -54,7 +50,6 @@ rule shots:
 rule segments:
     output:
         marker("segments"),
-    retries: 1
     shell:
         "gifworthy run-shard segments {wildcards.shard}"
 
@@ -63,7 +58,6 @@ rule features:
     output:
         marker("features"),
     threads: 2  # one video at a time; the image model uses every thread
-    retries: 1
     shell:
         "gifworthy run-shard features {wildcards.shard}"
 

@@ -188,7 +188,7 @@ def test_full_size_first_screen_and_filters_across_labels(browser, server, full_
     page.fill("#filter", wanted)
     page.wait_for_function("document.querySelector('#count').textContent"
                            ".startsWith('1 of 650000 clips, 1 labels')")
-    assert page.locator(".card").count() == 1
+    page.wait_for_function("document.querySelectorAll('.card').length === 1")
     assert page.locator(".card .label").inner_text() == f"label {123_457 % 700}"
     # A label opens its own file; scrolling the "All labels" view walks into the next ones.
     page.fill("#filter", "")
