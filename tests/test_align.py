@@ -95,3 +95,49 @@ def test_video2gif_metadata_agreement(tmp_path):
     assert summary["gifs"] == 4 and summary["aligned"] == 3
     assert summary["within_0_34s_share"] == pytest.approx(2 / 3, abs=1e-3)
     assert summary["max_error_s"] == pytest.approx(10.0, abs=0.1)
+
+
+def _lavfi(source: str, out, *, start: float, seconds: float, gif: bool) -> None:
+    args = ["ffmpeg", "-nostdin", "-v", "error", "-y", "-f", "lavfi", "-i", source,
+            "-ss", str(start), "-t", str(seconds)]
+    args += (["-vf", "fps=8,scale=180:-2"] if gif else
+             ["-c:v", "libx264", "-preset", "veryfast", "-pix_fmt", "yuv420p"])
+    subprocess.run([*args, str(out)], check=True)
+
+
+def drifting_tint(offset: float) -> str:
+    """Rings of grey drifting outwards while the whole picture's tint swings slowly from red
+    to blue, from ``offset`` seconds on: deterministic (lavfi's own `gradients` source is
+    not, whatever its seed), and rendered from its start (no seconds decoded to skip)."""
+    t = f"(T+{offset:g})"
+    ring = f"60*sin(hypot(X-80,Y-60)/15-{t}*0.2)"
+    return (f"nullsrc=s=160x120:r=12,format=gbrp,geq=r='128+{ring}+50*sin({t}*0.15)':"
+            f"g='128+{ring}':b='128+{ring}-50*sin({t}*0.15)'")
+
+
+@pytest.mark.parametrize("offset", [32, 36, 40])
+def test_look_alike_from_seconds_the_video_lacks_is_rejected(tmp_path, offset):
+    """A GIF of the same slowly drifting picture taken from seconds the video does not
+    contain fits the grey hashes weakly (7.7-10.2 bits, confidence 0.25-0.32: accepted
+    before), as a true but distorted GIF does; its tint gives it away (36-44 of 255 apart).
+    The GIF that is in the video is kept."""
+    video, absent, present = tmp_path / "v.mp4", tmp_path / "absent.gif", tmp_path / "p.gif"
+    _lavfi(drifting_tint(0), video, start=0, seconds=12, gif=False)
+    _lavfi(drifting_tint(offset), absent, start=0, seconds=3, gif=True)
+    with pytest.raises(NoMatch, match="colours disagree"):
+        align(absent, video)
+    subprocess.run(["ffmpeg", "-nostdin", "-v", "error", "-y", "-ss", "5", "-t", "3", "-i",
+                    str(video), "-vf", "fps=8,scale=180:-2", str(present)], check=True)
+    result = align(present, video)
+    assert abs(result.start_sec - 5.0) <= 0.1
+
+
+def test_strong_match_on_a_test_card_is_kept(tmp_path):
+    """A GIF that is in the video of a test card with a moving part aligns strongly (a
+    static picture fits by its moving part and its timestamp, not by the card)."""
+    source = "testsrc=s=320x240:r=24"
+    video, gif = tmp_path / "v.mp4", tmp_path / "present.gif"
+    _lavfi(source, video, start=0, seconds=20, gif=False)
+    _lavfi(source, gif, start=5, seconds=3, gif=True)
+    result = align(gif, video)
+    assert abs(result.start_sec - 5.0) <= 0.2 and result.confidence > 0.5

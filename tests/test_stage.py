@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 import yaml
 
+from gifworthy.cli import main
 from gifworthy.core import fingerprint
 from gifworthy.core.fsutil import write_json
 from gifworthy.corpus.base import DownloadItem, GifFile
@@ -248,6 +249,20 @@ def test_every_stage_refuses_an_item_the_manifest_does_not_name(project, stage):
     nothing is read or written outside the stage's folders."""
     before = sorted(p for p in Path(".").rglob("*") if p.is_file())
     for item in ("../../etc/passwd", "ZZZZZZZZZZZ", "clips/../x"):
-        with pytest.raises(ValueError, match="no item"):
+        with pytest.raises(ValueError, match="no item|not a safe id"):
             get_stage(stage).run_one(project, item)
     assert sorted(p for p in Path(".").rglob("*") if p.is_file()) == before
+
+
+@pytest.mark.parametrize("stage", ["download", "trim", "gifify", "align", "shots", "segments",
+                                   "features"])
+@pytest.mark.parametrize("item", ["../x", "a/../../b", "clips/../x", "..", "x y", ""])
+def test_every_stage_refuses_a_hostile_item_id_before_reading_anything(
+        tmp_path, monkeypatch, capsys, stage, item):
+    """`run-one STAGE ITEM` is an entry point of its own: the id is checked there, before
+    the manifest is read or a path is built (no manifest exists here at all)."""
+    monkeypatch.chdir(tmp_path)
+    shutil.copy(ROOT / "params.yaml", tmp_path / "params.yaml")
+    assert main(["run-one", stage, item]) == 2
+    assert "not a safe id" in capsys.readouterr().err
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]

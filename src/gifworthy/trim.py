@@ -50,8 +50,8 @@ def trim_item(download_status: str | os.PathLike[str], download_dir: str | os.Pa
     dst = paths.item_file(out / "clips", item, ".mp4")
     try:
         info = trim(src, dst, start=offset, duration=end - start, mode=trim_params["mode"],
-                    crf=int(trim_params.get("crf", 20)),
-                    preset=str(trim_params.get("preset", "veryfast")))
+                    crf=int(trim_params["crf"]),
+                    preset=str(trim_params["preset"]))
     except TrimError as exc:
         dst.unlink(missing_ok=True)
         result: TrimRecord = {**base, "status": "failed", "category": "corrupt",

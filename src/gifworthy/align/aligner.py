@@ -18,13 +18,21 @@ comes from the GIF's own frame delays:
 5. confidence from how far the best cost stands below the typical cost of other starts,
    an absolute ceiling on the mean distance, and the margin over any other stretch of the
    video; a GIF that is not from the video fails and is rejected instead of returning a
-   wrong segment.
+   wrong segment;
+6. a weak match (confidence below 0.45) must also agree in colour, which pHash (grey)
+   cannot see: on still or slowly drifting footage (slides, test cards, colour fields) a
+   look-alike picture from seconds the video does not contain fits the hashes about as
+   weakly as a true but distorted GIF does (10-17 bits, confidence 0.05-0.35), while the
+   mean chroma of its frames differs several times more (measured: true <= 11, look-alikes
+   >= 38 of 255). Crops, captions, bars and fades barely move a frame's mean chroma.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
+import subprocess
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -33,7 +41,8 @@ from gifworthy.align.phash import decode_gray, decode_views, hamming, phash_batc
 from gifworthy.media.gif import gif_info, gif_timing
 from gifworthy.media.probe import frame_rate, probe
 
-__all__ = ["Alignment", "NoMatch", "VideoIndex", "align", "align_distances", "index_video"]
+__all__ = ["Alignment", "NoMatch", "VideoIndex", "align", "align_distances", "chroma_difference",
+           "index_video"]
 
 SPEEDS = np.geomspace(0.25, 8.0, 121)
 CLIP = 20            # a frame's distance counts at most this much (captions, flashes, drops)
@@ -44,6 +53,8 @@ VIEW_MARGIN = 0.5          # bits a partial view must win by to be chosen over t
 COMMON_SPEEDS = np.array([0.5, 1.0, 1.5, 2.0, 3.0, 4.0])
 COMMON_SPEED_SLACK = 0.05  # a common speed wins unless another fits 3% better on pixels
 N_CANDIDATES = 6           # distinct coarse mappings refined and compared on pixels
+VERIFY_BELOW = 0.45        # a match less confident than this must also agree in colour ...
+MAX_CHROMA_DIFFERENCE = 20.0  # ... its frames' mean chroma within this (of 255), median
 
 
 class NoMatch(ValueError):
@@ -267,17 +278,55 @@ VIDEO_VIEWS = ["whole", "centre", "top"]
 @dataclasses.dataclass
 class VideoIndex:
     """What alignment needs of a video, from one decode: pHashes of the whole frame, its
-    centre and its top (3 x frames), the 32x32 grey frames they came from, and the rate."""
+    centre and its top (3 x frames), the 32x32 grey frames they came from, and the rate;
+    and the file, to check a weak match's colours."""
 
     hashes: np.ndarray
     frames: np.ndarray
     fps: float
+    path: str | None = None
 
 
 def index_video(path: str | os.PathLike[str]) -> VideoIndex:
     frames = decode_views(path, VIDEO_VIEWS)
     hashes = np.stack([phash_batch(f) for f in frames])
-    return VideoIndex(hashes, frames, video_frame_rate(path, frames.shape[1]))
+    return VideoIndex(hashes, frames, video_frame_rate(path, frames.shape[1]), path=str(path))
+
+
+def _mean_colours(path: str | os.PathLike[str], *, start: float | None = None,
+                  seconds: float | None = None) -> np.ndarray:
+    """Each decoded frame's mean colour (N x 3 RGB) from ``start`` for ``seconds``."""
+    cmd = ["ffmpeg", "-nostdin", "-v", "error"]
+    if start is not None:
+        cmd += ["-ss", f"{start:.6f}"]
+    if seconds is not None:
+        cmd += ["-t", f"{seconds:.6f}"]
+    cmd += ["-i", str(Path(path).absolute()), "-vf", "scale=1:1:flags=area,format=rgb24",
+            "-f", "rawvideo", "-"]
+    proc = subprocess.run(cmd, capture_output=True)
+    if proc.returncode != 0:
+        raise ValueError(f"{path}: cannot decode colours: "
+                         f"{proc.stderr.decode('utf-8', 'replace').strip()[-200:]}")
+    return np.frombuffer(proc.stdout, np.uint8).reshape(-1, 3).astype(np.float32)
+
+
+def chroma_difference(gif: str | os.PathLike[str], video: str | os.PathLike[str],
+                      alignment: Alignment, video_fps: float) -> float:
+    """Median over the GIF's frames of how far its mean chroma (colour less its grey level)
+    lies from the mapped video frame's, in levels of 255."""
+    gif_rgb = _mean_colours(gif)
+    times, _ = gif_timing(gif, len(gif_rgb))
+    length = alignment.end_sec - alignment.start_sec
+    video_rgb = _mean_colours(video, start=alignment.start_sec, seconds=length + 1.0)
+    if len(gif_rgb) == 0 or len(video_rgb) == 0:
+        return 0.0
+    idx = np.clip(np.rint(np.asarray(times) * alignment.speed * video_fps).astype(int), 0,
+                  len(video_rgb) - 1)
+
+    def chroma(rgb: np.ndarray) -> np.ndarray:
+        return rgb - rgb.mean(axis=1, keepdims=True)
+
+    return float(np.median(np.abs(chroma(gif_rgb) - chroma(video_rgb[idx])).mean(axis=1)))
 
 
 def content_box(path: str | os.PathLike[str]) -> str | None:
@@ -341,4 +390,13 @@ def align(gif: str | os.PathLike[str], video: str | os.PathLike[str] | None = No
     pairings = [(0, 0), (0, 1), (1, 0), (1, 1), (2, 2)]
     matrices = [hamming(hashes[g], index.hashes[v]) for g, v in pairings]
     views = [(m, gif_frames[g], index.frames[v]) for m, (g, v) in zip(matrices, pairings)]
-    return align_distances(views, times, index.fps, gif_duration=duration)
+    result = align_distances(views, times, index.fps, gif_duration=duration)
+    source = index.path if index.path is not None else video
+    if result.confidence < VERIFY_BELOW and source is not None:
+        difference = chroma_difference(gif, source, result, index.fps)
+        if difference > MAX_CHROMA_DIFFERENCE:
+            raise NoMatch(f"weak match whose colours disagree: confidence "
+                          f"{result.confidence:.2f}, mean chroma {difference:.0f} apart "
+                          f"(limit {MAX_CHROMA_DIFFERENCE:g}): a look-alike picture, not "
+                          "this video's")
+    return result

@@ -12,6 +12,7 @@ from typing import Any, Collection, cast
 import numpy as np
 
 from gifworthy.align.aligner import NoMatch, align, index_video
+from gifworthy.core.errors import GifworthyError
 from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
 from gifworthy.core.resources import resolve_ref
 from gifworthy.corpus.manifest import GifToAlign, gifs_to_align, videos_with_gifs
@@ -45,7 +46,7 @@ def align_video_gifs(video: str | os.PathLike[str] | None,
     else:
         try:
             index = index_video(video)
-        except (ValueError, OSError) as exc:
+        except (GifworthyError, ValueError, OSError) as exc:  # MediaError is a GifworthyError
             video_error = f"source video unreadable: {exc}"
     for gif in gifs:
         gif_id, video_id = str(gif.get("gif_id", "")), str(gif.get("youtube_id", ""))
@@ -55,7 +56,7 @@ def align_video_gifs(video: str | os.PathLike[str] | None,
                 result = align(gif["path"], index=index)
             except NoMatch as exc:
                 reason = str(exc)
-            except (ValueError, OSError) as exc:
+            except (GifworthyError, ValueError, OSError) as exc:
                 reason = f"unreadable GIF: {exc}"
             else:
                 records.append(cast(AlignmentRecord, {

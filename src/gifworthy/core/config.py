@@ -16,7 +16,8 @@ import yaml
 
 from gifworthy.core.errors import GifworthyError
 
-__all__ = ["ParamsError", "SCHEMA_PATH", "load_params", "read_yaml", "validate_params"]
+__all__ = ["ParamsError", "SCHEMA_PATH", "cross_field_errors", "load_params", "read_yaml",
+           "validate_params"]
 
 SCHEMA_PATH = Path(str(resources.files("gifworthy.core") / "params.schema.yaml"))
 
@@ -52,9 +53,56 @@ def _key(error: jsonschema.ValidationError) -> str:
     return path or "<top level>"
 
 
+def _fill_defaults(schema: dict[str, Any], value: Any) -> None:
+    """Give every absent key that has a schema ``default`` its default (in place), so the
+    code reads each key one way: ``params[...]``, never ``.get(key, another default)``."""
+    if not isinstance(value, dict):
+        return
+    for key, sub in (schema.get("properties") or {}).items():
+        if not isinstance(sub, dict):
+            continue
+        if key not in value and "default" in sub:
+            value[key] = sub["default"]
+        if key in value:
+            _fill_defaults(sub, value[key])
+
+
+# Ranges whose low end must not pass the high end: (low key, high key) or a [low, high] key.
+_ORDERED_PAIRS = (("segments.min_sec", "segments.max_sec"),)
+_ORDERED_RANGES = ("sample.shots_per_video", "sample.shot_seconds", "sample.gifs_per_video")
+
+
+def _get(params: dict[str, Any], dotted: str) -> Any:
+    value: Any = params
+    for part in dotted.split("."):
+        value = value[part]
+    return value
+
+
+def cross_field_errors(params: dict[str, Any]) -> list[str]:
+    """Rules between keys that a JSON schema cannot say (run after the schema passed)."""
+    errors = []
+    for low, high in _ORDERED_PAIRS:
+        if _get(params, low) > _get(params, high):
+            errors.append(f"{low}: {_get(params, low)} is above {high} ({_get(params, high)})")
+    for key in _ORDERED_RANGES:
+        lo, hi = _get(params, key)
+        if lo > hi:
+            errors.append(f"{key}: [{lo}, {hi}] is not [low, high]")
+    corpus = params["corpus"]
+    if corpus.get("split_file") and corpus["format"] != "video2gif":
+        errors.append(f"corpus.split_file: only the video2gif format reads a split file "
+                      f"(format is {corpus['format']})")
+    return errors
+
+
 def validate_params(params: Any, *, source: str = "params.yaml") -> dict[str, Any]:
-    """Raise :class:`ParamsError` listing each violation as ``source: key: message``."""
-    validator = jsonschema.Draft202012Validator(_schema())
+    """Raise :class:`ParamsError` listing each violation as ``source: key: message``; fill in
+    the schema's defaults and check the rules between keys."""
+    schema = _schema()
+    if isinstance(params, dict):
+        _fill_defaults(schema, params)
+    validator = jsonschema.Draft202012Validator(schema)
     errors = sorted(validator.iter_errors(params), key=lambda e: list(map(str, e.absolute_path)))
     if errors:
         lines = []
@@ -64,6 +112,9 @@ def validate_params(params: Any, *, source: str = "params.yaml") -> dict[str, An
             else:
                 lines.append(f"{source}: {_key(err)}: {err.message}")
         raise ParamsError("\n".join(lines))
+    crossed = cross_field_errors(params)
+    if crossed:
+        raise ParamsError("\n".join(f"{source}: {line}" for line in crossed))
     return params
 
 
@@ -71,7 +122,7 @@ def load_params(path: str | os.PathLike[str] = "params.yaml") -> dict[str, Any]:
     """Read and validate a params file."""
     path = Path(path)
     try:
-        with open(path, encoding="utf-8") as fh:
+        with open(path, encoding="utf-8-sig") as fh:
             params = read_yaml(fh)
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found") from None

@@ -82,7 +82,7 @@ def read_video2gif_metadata(path: str | Path) -> tuple[list[Gif], list[Rejection
     rejections: list[Rejection] = []
     seen: dict[str, str] = {}
     ncol = len(V2G_COLUMNS)
-    with open(path, encoding="utf-8", errors="replace", newline="") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace", newline="") as fh:
         header = fh.readline()
         if not header:
             return [], [Rejection(f"{path}:1", "empty file (no header)")]
@@ -147,7 +147,7 @@ def read_split_file(path: str | Path) -> tuple[set[str], list[Rejection]]:
     path = Path(path)
     ids: set[str] = set()
     rejections: list[Rejection] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with open(path, encoding="utf-8-sig", errors="replace") as fh:
         for lineno, line in enumerate(fh, start=1):
             value = line.strip()
             if not value or value.startswith("#"):

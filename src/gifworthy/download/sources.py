@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 import os
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Callable, Protocol
 
 from gifworthy.core.registry import load
 from gifworthy.corpus.base import (
@@ -36,6 +36,9 @@ class Attempt:
     download_seconds: float = 0.0
     ffmpeg_seconds: float = 0.0
     stderr: str = ""
+    # How long the whole source is, asked only when a segment comes out short (to tell a
+    # transfer cut short from a video that ends before the annotation does).
+    source_duration: Callable[[], float | None] = lambda: None
 
 
 class Source(Protocol):

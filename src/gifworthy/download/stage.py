@@ -30,7 +30,7 @@ from gifworthy.corpus.manifest import read_download_ids, read_downloads
 from gifworthy.download.failures import THROTTLE, Failure, classify, ffmpeg_problems
 from gifworthy.download.sources import resolve_url, source_for
 from gifworthy.download.throttle import ThrottleGate
-from gifworthy.media.probe import MediaError, probe
+from gifworthy.media.probe import MediaError, check_complete, probe
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import DownloadRecord, read_record
 from gifworthy.pipeline.stage import Job, Stage
@@ -47,23 +47,40 @@ def video_path(out_dir: Path, item_id: str) -> Path:
     return paths.item_file(out_dir / "videos", item_id, ".mp4")
 
 
-def _validate(path: Path, item: DownloadItem, dl: dict[str, Any]) -> tuple[dict[str, Any] | None,
-                                                                          Failure | None]:
+def _frames_slack(fps: float) -> float:
+    # "Within a frame or two": two frames, plus container rounding.
+    return 2.0 / (fps or 25.0) + 0.05
+
+
+def _validate(path: Path, item: DownloadItem, dl: dict[str, Any],
+              source_duration: Callable[[], float | None] = lambda: None
+              ) -> tuple[dict[str, Any] | None, Failure | None]:
+    """A download is done only when it is whole: every packet its index lists is there, and
+    a segment lasts what was asked, or up to the source's own end."""
     try:
         meta = probe(path)
+        check_complete(path)
     except MediaError as exc:
         return None, classify(f"corrupt download: {exc}")
     if meta["duration"] <= 0:
         return None, classify("corrupt download: zero duration")
-    if item.start is not None and item.end is not None and dl.get("segments", True):
+    if item.start is not None and item.end is not None and dl["segments"]:
         wanted = item.end - item.start
-        # A cut-short transfer yields a shorter clip with exit code 0; a clip may also be
-        # short because the video itself ends earlier, which ffmpeg cannot tell us. Require
-        # at least half the annotated length; shorter is recorded as a network failure.
-        if meta["duration"] < 0.5 * wanted - 0.5:
+        slack = _frames_slack(meta["fps"])
+        if meta["duration"] < wanted - slack:
+            total = source_duration()
+            if total is None:
+                why = "the source's length is unknown"
+            elif total >= item.end - slack:
+                why = f"the source lasts {total:.2f} s"
+            elif meta["duration"] >= total - item.start - slack:
+                return meta, None  # the video ends before the annotation does
+            else:
+                why = f"the source ends at {total:.2f} s"
+            # ffmpeg exits 0 on a body cut short: the clip is shorter and looks whole.
             return None, classify(
-                f"segment is {meta['duration']:.2f} s, annotation wants {wanted:.2f} s: "
-                "stream ends prematurely or the video is shorter than the annotation")
+                f"segment is {meta['duration']:.2f} s, annotation wants {wanted:.2f} s and "
+                f"{why}: stream ends prematurely")
     return meta, None
 
 
@@ -73,8 +90,8 @@ def _record(item: DownloadItem, dl: dict[str, Any], **fields: Any) -> DownloadRe
         youtube_id=item.youtube_id,
         segment=[item.start, item.end] if item.start is not None and item.end is not None
         else None,
-        segment_download=bool(item.is_segment and dl.get("segments", True)),
-        exact_cuts=bool(dl.get("exact_cuts", True)),
+        segment_download=bool(item.is_segment and dl["segments"]),
+        exact_cuts=bool(dl["exact_cuts"]),
         status="failed",
         category="",
         retry=False,
@@ -148,7 +165,7 @@ def download_item(
             ffmpeg_seconds += result.ffmpeg_seconds
             if result.ok and result.file is not None:
                 t0 = time.perf_counter()
-                meta, failure = _validate(result.file, item, dl)
+                meta, failure = _validate(result.file, item, dl, result.source_duration)
                 ffmpeg_seconds += time.perf_counter() - t0
                 problems = ffmpeg_problems(result.stderr)
                 if failure is not None and problems:
@@ -282,8 +299,8 @@ class DownloadStage(Stage):
         folder = self.folder(params)
         dl = params["download"]
         return Job(self.name, item.item_id, status_path(folder, item.item_id), source=item,
-                   settings={"max_height": dl["max_height"], "segments": dl.get("segments", True),
-                             "exact_cuts": dl.get("exact_cuts", True), "url": item.url,
+                   settings={"max_height": dl["max_height"], "segments": dl["segments"],
+                             "exact_cuts": dl["exact_cuts"], "url": item.url,
                              "start": item.start, "end": item.end},
                    media=(video_path(folder, item.item_id),))
 
@@ -304,7 +321,7 @@ class DownloadStage(Stage):
             return (self.folder(params) / str(record.get("file") or "")).is_file()
         if record.get("status") == THROTTLE or record.get("retry"):
             return False
-        retry = set(params["download"].get("retry_failed", []))
+        retry = set(params["download"]["retry_failed"])
         return not ("all" in retry or record.get("category") in retry)
 
     def adopt(self, job: Job) -> bool:

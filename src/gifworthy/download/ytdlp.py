@@ -8,9 +8,12 @@ from __future__ import annotations
 
 import contextlib
 import os
+import re
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
@@ -18,6 +21,7 @@ from gifworthy.corpus.base import DownloadItem
 from gifworthy.download.failures import classify, ffmpeg_http_status, ffmpeg_problems
 from gifworthy.download.sources import Attempt
 from gifworthy.download.throttle import parse_retry_after
+from gifworthy.media.probe import remote_duration
 
 __all__ = ["YtDlpSource", "format_selector"]
 
@@ -98,13 +102,17 @@ def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _L
         "continuedl": False,
         "cachedir": False,
         "postprocessor_hooks": [on_postprocessor],
+        # ffmpeg (the downloader of segments) has no read timeout of its own: without this a
+        # stalled host holds the download slot until it hangs up, or forever.
+        "external_downloader_args": {
+            "ffmpeg_i": ["-rw_timeout", str(int(float(dl["socket_timeout"]) * 1e6))]},
     }
-    if item.start is not None and item.end is not None and dl.get("segments", True):
+    if item.start is not None and item.end is not None and dl["segments"]:
         # yt-dlp takes float seconds and no chapters (its stubs say ints and a list).
         ranges: Any = [(float(item.start), float(item.end))]
         no_chapters: Any = None
         params["download_ranges"] = yt_dlp.utils.download_range_func(no_chapters, ranges)
-        params["force_keyframes_at_cuts"] = bool(dl.get("exact_cuts", True))
+        params["force_keyframes_at_cuts"] = bool(dl["exact_cuts"])
     return params
 
 
@@ -152,6 +160,8 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
             detail = (message + " | ffmpeg: " + ffmpeg_problems(stderr)).strip(" |")
             if status is None:
                 status = ffmpeg_http_status(stderr)
+            if status == 429 and retry_after is None:
+                retry_after = _ask_retry_after(stderr, dl)
         return Attempt(False, failure=classify(detail, status=status, retry_after=retry_after),
                         download_seconds=elapsed)
     files = [p for p in tmpdir.iterdir() if p.is_file() and not p.name.endswith(
@@ -162,7 +172,49 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
                         download_seconds=elapsed)
     return Attempt(True, file=max(media, key=lambda p: p.stat().st_size), info=info,
                     download_seconds=elapsed - timings["pp_total"],
-                    ffmpeg_seconds=timings["pp_total"], stderr=stderr)
+                    ffmpeg_seconds=timings["pp_total"], stderr=stderr,
+                    source_duration=lambda: _source_duration(info, dl))
+
+
+def _source_duration(info: dict[str, Any], dl: dict[str, Any]) -> float | None:
+    """The whole video's length: yt-dlp's (YouTube and most sites say), else what the media
+    URL's own header says (plain files, the loopback sample)."""
+    if info.get("duration"):
+        return float(info["duration"])
+    formats = info.get("requested_formats") or [info]
+    video = next((f for f in formats if f.get("vcodec") != "none" and f.get("url")), None)
+    if video is None:
+        return None
+    return remote_duration(str(video["url"]), timeout=float(dl["socket_timeout"]),
+                           headers=video.get("http_headers") or info.get("http_headers"))
+
+
+_FFMPEG_URL_RE = re.compile(r"(https?://\S+?): Server returned")
+
+
+def _ask_retry_after(stderr: str, dl: dict[str, Any]) -> float | None:
+    """The ``Retry-After`` of a 429 that ffmpeg met (ffmpeg drops the header): ask the same
+    URL once more, for one byte. None (the configured cool-down applies) when the host does
+    not say; the host's own wait when it answers 429 with one; no wait beyond the backoff
+    when it answers, since the throttle has lifted."""
+    urls = _FFMPEG_URL_RE.findall(stderr)
+    if not urls:
+        return None
+    request = urllib.request.Request(urls[-1], headers={"Range": "bytes=0-0",
+                                                        "User-Agent": _user_agent()})
+    try:
+        with urllib.request.urlopen(request, timeout=float(dl["socket_timeout"])):
+            return float(dl["backoff_seconds"])
+    except urllib.error.HTTPError as exc:
+        return parse_retry_after(exc.headers.get("Retry-After")) if exc.code == 429 else None
+    except (OSError, ValueError):
+        return None
+
+
+def _user_agent() -> str:
+    import yt_dlp.utils.networking
+
+    return str(yt_dlp.utils.networking.std_headers.get("User-Agent", "Mozilla/5.0"))
 
 
 class YtDlpSource:

@@ -39,7 +39,7 @@ import ffmpeg
 from gifworthy.core.errors import GifworthyError
 from gifworthy.core.fsutil import atomic_path
 from gifworthy.media.gif import gif_info, webp_info
-from gifworthy.media.probe import MediaError, count_frames, probe
+from gifworthy.media.probe import MediaError, count_frames, decode_problems, probe
 
 __all__ = ["DITHERS", "FORMATS", "TRIM_MODES", "GififyError", "TrimError", "gifify", "trim"]
 
@@ -75,8 +75,13 @@ def trim(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, start: flo
     if duration <= 0:
         raise TrimError(f"{src}: non-positive duration {duration}")
     src_path = Path(src).absolute()
-    stream = ffmpeg.input(str(src_path), ss=f"{start:.6f}")
     t0 = time.perf_counter()
+    try:
+        # What the source says it holds: a clip may end early only where the source does.
+        source_duration = probe(src_path)["duration"]
+    except MediaError as exc:
+        raise TrimError(f"{src}: unreadable: {exc}") from None
+    stream = ffmpeg.input(str(src_path), ss=f"{start:.6f}")
     with atomic_path(dst) as tmp:
         if mode == "exact":
             out = ffmpeg.output(stream, str(tmp), t=f"{duration:.6f}", vcodec="libx264",
@@ -90,11 +95,16 @@ def trim(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, start: flo
         else:
             raise ValueError(f"unknown trim mode {mode!r}")
         try:
-            out.overwrite_output().global_args("-nostdin", "-v", "error").run(
+            _, stderr = out.overwrite_output().global_args("-nostdin", "-v", "error").run(
                 capture_stdout=True, capture_stderr=True)
         except ffmpeg.Error as exc:
             msg = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
             raise TrimError(f"{src}: {msg[-1] if msg else 'ffmpeg failed'}") from None
+        problems = decode_problems(stderr)
+        if problems:
+            # ffmpeg exits 0 on a source cut short with its index intact; the clip would look
+            # complete and be short.
+            raise TrimError(f"{src}: source damaged: {problems}")
         try:
             frames = count_frames(tmp)
             meta = probe(tmp)
@@ -102,6 +112,13 @@ def trim(src: str | os.PathLike[str], dst: str | os.PathLike[str], *, start: flo
             raise TrimError(f"{src}: output unreadable: {exc}") from None
         if frames == 0:
             raise TrimError(f"{src}: no frames between {start:g} s and {start + duration:g} s")
+        expected = min(duration, source_duration - start)
+        got = frames / meta["fps"] if meta["fps"] else meta["duration"]
+        slack = 2.0 / meta["fps"] if meta["fps"] else 0.1
+        if mode == "exact" and got < expected - slack:
+            raise TrimError(f"{src}: decoded {got:.3f} s of the {expected:.3f} s asked for "
+                            f"(the source says it lasts {source_duration:.3f} s): source "
+                            "truncated")
     # Video duration from the decoded frame count: the container's duration includes audio
     # priming and rounding and would hide a one-frame error.
     video_duration = frames / meta["fps"] if meta["fps"] else meta["duration"]
@@ -159,12 +176,16 @@ def gifify(video: str | os.PathLike[str], out: str | os.PathLike[str], *,
     if start is not None and end is not None and end <= start:
         raise GififyError(f"{video}: end {end:g} <= start {start:g}")
     src = str(Path(video).absolute())
+    t0 = time.perf_counter()
+    try:
+        source_duration = probe(src)["duration"]
+    except MediaError as exc:
+        raise GififyError(f"{video}: unreadable: {exc}") from None
     in_args: dict[str, Any] = {}
     if start:
         in_args["ss"] = f"{start:.6f}"
     if end is not None:
         in_args["t"] = f"{end - (start or 0.0):.6f}"
-    t0 = time.perf_counter()
     frames = 0
     meta: dict[str, Any] = {}
     with atomic_path(out) as tmp:
@@ -175,7 +196,7 @@ def gifify(video: str | os.PathLike[str], out: str | os.PathLike[str], *,
             cmd = ffmpeg.output(ffmpeg.input(src, **in_args), str(tmp), filter_complex=graph,
                                 **_output_args(fmt, play_fps), **extra)
             try:
-                cmd.overwrite_output().global_args("-nostdin", "-v", "error").run(
+                _, stderr = cmd.overwrite_output().global_args("-nostdin", "-v", "error").run(
                     capture_stdout=True, capture_stderr=True)
             except ffmpeg.Error as exc:
                 lines = (exc.stderr or b"").decode("utf-8", "replace").strip().splitlines()
@@ -183,6 +204,11 @@ def gifify(video: str | os.PathLike[str], out: str | os.PathLike[str], *,
                 if single or "empty" not in message:
                     raise GififyError(f"{video}: {message}") from None
                 continue  # nothing at the sampling rate: take the range's first frame
+            problems = decode_problems(stderr)
+            if problems:
+                # Exit code 0 on a source cut short with its index intact: the animation
+                # would look complete and stop early.
+                raise GififyError(f"{video}: source damaged: {problems}")
             try:
                 if fmt == "gif":
                     frames, w, h = gif_info(tmp)
@@ -199,6 +225,11 @@ def gifify(video: str | os.PathLike[str], out: str | os.PathLike[str], *,
         if not frames:
             raise GififyError(f"{video}: no frames between {start or 0:g} s and "
                               f"{'the end' if end is None else f'{end:g} s'}")
+        span = min(source_duration if end is None else end, source_duration) - (start or 0.0)
+        expected = int(span * sample_fps)
+        if frames < expected - 1:
+            raise GififyError(f"{video}: {frames} frames made of the {expected} the "
+                              f"{span:.2f} s asked for should give: source truncated")
         size = os.path.getsize(tmp)
     return {"format": fmt, "frames": frames, "width": meta["width"], "height": meta["height"],
             "bytes": size, "seconds": round(time.perf_counter() - t0, 3)}

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 from fractions import Fraction
 from pathlib import Path
@@ -12,7 +13,8 @@ from typing import Any
 
 from gifworthy.core.errors import GifworthyError
 
-__all__ = ["DEFAULT_FPS", "MediaError", "count_frames", "frame_rate", "probe"]
+__all__ = ["DEFAULT_FPS", "MediaError", "check_complete", "count_frames", "decode_problems",
+           "frame_rate", "probe", "remote_duration"]
 
 # The one place a missing frame rate is decided: a container that reports none (some
 # streams, empty files) is taken as 25 fps, the PAL rate most such files come from.
@@ -76,3 +78,58 @@ def count_frames(path: str | os.PathLike[str]) -> int:
     if proc.returncode != 0 or not proc.stdout.strip():
         raise MediaError(f"{path}: cannot count frames: {proc.stderr.strip()[-200:]}")
     return int(proc.stdout.strip().split(",")[0])
+
+
+# ffmpeg's words for data that is not there or not decodable. It exits 0 on a file cut short
+# with its index intact (the first half of a +faststart MP4) and only says so on stderr.
+_DECODE_PROBLEM_RE = re.compile(
+    r"partial file|invalid data found|error while decoding|corrupt|truncat|"
+    r"moov atom not found|premature|invalid nal|missing picture", re.I)
+
+
+def decode_problems(stderr: str | bytes, keep: int = 3) -> str:
+    """The lines of ffmpeg's stderr that say input data is missing or undecodable ("" when
+    there are none)."""
+    if isinstance(stderr, bytes):
+        stderr = stderr.decode("utf-8", "replace")
+    lines = [ln.strip() for ln in stderr.splitlines() if _DECODE_PROBLEM_RE.search(ln)]
+    return " / ".join(dict.fromkeys(lines[:keep]))
+
+
+def check_complete(path: str | os.PathLike[str]) -> None:
+    """Raise :class:`MediaError` unless every packet the container's index lists is in the
+    file: a file cut short with its index intact probes as whole (duration, size), so the
+    packets are demuxed and counted (no decoding: tens of milliseconds for a clip)."""
+    cmd = ["ffprobe", "-v", "error", "-count_packets", "-show_entries",
+           "stream=index,codec_type,nb_frames,nb_read_packets", "-of", "json", _abs(path)]
+    proc = subprocess.run(cmd, capture_output=True, text=True)
+    if proc.returncode != 0:
+        msg = (proc.stderr.strip().splitlines() or ["unreadable"])[-1]
+        raise MediaError(f"{path}: {msg}")
+    problems = decode_problems(proc.stderr)
+    for stream in json.loads(proc.stdout or "{}").get("streams", []):
+        try:
+            listed, present = int(stream["nb_frames"]), int(stream["nb_read_packets"])
+        except (KeyError, TypeError, ValueError):
+            continue  # a container without a frame count (MPEG-TS, WebM): nothing to compare
+        if present < listed:
+            raise MediaError(f"{path}: truncated: {present} of {listed} "
+                             f"{stream.get('codec_type', 'stream')} packets present"
+                             + (f" ({problems})" if problems else ""))
+    if problems:
+        raise MediaError(f"{path}: {problems}")
+
+
+def remote_duration(url: str, *, timeout: float,
+                    headers: dict[str, str] | None = None) -> float | None:
+    """The duration a media URL's container declares (ffprobe reads its header, a few
+    requests), or None when it cannot be read within ``timeout`` seconds a request."""
+    cmd = ["ffprobe", "-v", "error", "-rw_timeout", str(int(timeout * 1e6))]
+    if headers:
+        cmd += ["-headers", "".join(f"{k}: {v}\r\n" for k, v in headers.items())]
+    cmd += ["-show_entries", "format=duration", "-of", "csv=p=0", url]
+    try:
+        proc = subprocess.run(cmd, capture_output=True, text=True, timeout=4 * timeout + 5)
+        return float(proc.stdout.strip()) if proc.returncode == 0 else None
+    except (subprocess.TimeoutExpired, ValueError):
+        return None

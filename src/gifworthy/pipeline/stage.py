@@ -34,6 +34,7 @@ from typing import Any, ClassVar, Collection, Iterator, Literal, Mapping
 
 from gifworthy.core.fingerprint import code_fingerprint, content_digest
 from gifworthy.core.fsutil import csv_text, remove_other_variants, write_text
+from gifworthy.core.ids import check_item_id
 from gifworthy.core.registry import load
 from gifworthy.pipeline.records import read_record, record_version
 
@@ -131,6 +132,8 @@ class Stage:
     def job(self, params: dict[str, Any], item: str) -> Job:
         """The job of ``item``; an item the manifest does not name (a typo, a hostile
         ``../x``) is refused before anything is read or written."""
+        for part in item.split("/", 1):  # "clips/<id>": the GIF stage's kind, then the id
+            check_item_id(part)
         jobs = self.jobs(params, only={item})
         if item not in jobs:
             raise ValueError(f"{self.name}: no item {item!r} in this corpus and params")

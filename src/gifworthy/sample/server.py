@@ -16,6 +16,7 @@ import http.server
 import mimetypes
 import re
 import socket
+import sys
 import threading
 import time
 import urllib.parse
@@ -43,6 +44,10 @@ class Fault:
         chunk_delay: seconds to sleep between 64 KiB chunks (a slow transfer).
         after: serve this many requests normally before the fault starts (e.g. to let
             yt-dlp's extractor through and fail ffmpeg's segment requests).
+        for_seconds: once the fault first fires, keep answering with it for this long and
+            then serve normally (a rate limiter's window; ``times`` is then ignored).
+        stall_after: send this many bytes of the body, then hold the connection open
+            without sending more for ``stall_seconds`` (a stalled host).
     """
 
     status: int = 0
@@ -53,6 +58,10 @@ class Fault:
     delay: float = 0.0
     chunk_delay: float = 0.0
     after: int = 0
+    for_seconds: float = 0.0
+    stall_after: int | None = None
+    stall_seconds: float = 60.0
+    first_at: float | None = None
 
 
 class MediaServer:
@@ -93,6 +102,8 @@ class MediaServer:
         self.bytes_sent: Counter[str] = Counter()
         self.log: list[tuple[str, str, int, float]] = []  # method, path, status, time
         self._lock = threading.Lock()
+        # Set by stop(): stalled answers wake and end, so no handler outlives its server.
+        self._stopping = threading.Event()
         self._port = port
         self._httpd: http.server.ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
@@ -107,13 +118,14 @@ class MediaServer:
 
     def start(self) -> "MediaServer":
         handler = _make_handler(self)
-        self._httpd = http.server.ThreadingHTTPServer(("127.0.0.1", self._port), handler)
-        self._httpd.daemon_threads = True
+        self._stopping.clear()
+        self._httpd = _QuietServer(("127.0.0.1", self._port), handler)
         self._thread = threading.Thread(target=self._httpd.serve_forever, daemon=True)
         self._thread.start()
         return self
 
     def stop(self) -> None:
+        self._stopping.set()
         if self._httpd is not None:
             self._httpd.shutdown()
             self._httpd.server_close()
@@ -138,6 +150,11 @@ class MediaServer:
             if fault.after > 0:
                 fault.after -= 1
                 return None
+            if fault.for_seconds:
+                now = time.monotonic()
+                if fault.first_at is None:
+                    fault.first_at = now
+                return fault if now - fault.first_at < fault.for_seconds else None
             if fault.times == 0:
                 return None
             if fault.times > 0:
@@ -153,6 +170,17 @@ class MediaServer:
             self.requests[path] += 1
             self.bytes_sent[path] += nbytes
             self.log.append((method, path, status, time.time()))
+
+
+class _QuietServer(http.server.ThreadingHTTPServer):
+    """A client hanging up (ffmpeg seeking, a timeout, a killed download) is normal here,
+    not an error to print from a handler thread."""
+
+    daemon_threads = True
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        if not isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandler]:
@@ -240,12 +268,20 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
             limit = length
             if fault is not None and fault.truncate_at is not None:
                 limit = min(length, max(0, fault.truncate_at - start))
+            stall_at = None
+            if fault is not None and fault.stall_after is not None:
+                stall_at = max(0, fault.stall_after - start)
             sent = 0
             try:
                 with open(file, "rb") as fh:
                     fh.seek(start)
                     while sent < limit:
-                        chunk = fh.read(min(65536, limit - sent))
+                        if stall_at is not None and sent >= stall_at:
+                            self.wfile.flush()
+                            server._stopping.wait(fault.stall_seconds if fault else 0)
+                            break
+                        step = 65536 if stall_at is None else max(1, min(65536, stall_at - sent))
+                        chunk = fh.read(min(step, limit - sent))
                         if not chunk:
                             break
                         self.wfile.write(chunk)

@@ -154,7 +154,7 @@ def read_labels(labels_csv: str | os.PathLike[str], frames_dir: str | os.PathLik
 def read_truth(path: str | os.PathLike[str], classes: Sequence[str]) -> dict[str, np.ndarray]:
     """``video,second,labels`` rows -> {video: (T, C) booleans}, seconds in order."""
     rows: dict[str, dict[int, set[str]]] = {}
-    with open(path, newline="", encoding="utf-8") as fh:
+    with open(path, newline="", encoding="utf-8-sig") as fh:
         for n, row in enumerate(csv.DictReader(fh), start=2):
             try:
                 second = int(row["second"])
