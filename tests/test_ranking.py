@@ -6,7 +6,14 @@ import torch
 
 from gifworthy.ranking import data as D
 from gifworthy.ranking.evaluate import evaluate_method
-from gifworthy.ranking.metrics import average_precision, frame_scores, gif_masks, nmsd
+from gifworthy.ranking.metrics import (
+    average_precision,
+    frame_scores,
+    gif_masks,
+    hit_at_1,
+    nmsd,
+    recall_at_k,
+)
 from gifworthy.ranking.models import RANKERS, get_ranker, model_dir
 from gifworthy.ranking.models.baselines import random_scores
 from gifworthy.ranking.models.gbdt import train_lightgbm
@@ -30,16 +37,83 @@ def test_average_precision_is_the_official_interpolated_ap():
 
 def test_nmsd_perfect_is_zero_and_uninformative_is_one():
     masks = gif_masks([(10, 20)], 100)
-    perfect = masks[0].astype(float)
-    assert nmsd(masks, perfect) == pytest.approx(0.0)
+    ranked_within = np.zeros(100)
+    ranked_within[10:20] = np.linspace(2.0, 1.0, 10)  # the GIF on top, its frames distinct
+    assert nmsd(masks, ranked_within) == pytest.approx(0.0)
     assert nmsd(masks, np.ones(100)) == pytest.approx(1.0)
-    # Half the GIF scores high: MSD = 5 + 0 others -> (5 - 0.5 * 10) / (100 - 5) = 0
-    half = np.zeros(100)
-    half[10:15] = 1.0
-    assert nmsd(masks, half) == pytest.approx(0.0)
+    # The GIF on top but tied (a segment score broadcast to its frames): all 10 reach theta,
+    # and the official code still subtracts half the GIF: (10 - 5) / (100 - 5).
+    assert nmsd(masks, masks[0].astype(float)) == pytest.approx(5 / 95)
     # Two GIFs are averaged
     two = gif_masks([(10, 20), (50, 60)], 100)
-    assert nmsd(two, perfect) == pytest.approx((0.0 + nmsd([two[1]], perfect)) / 2)
+    assert nmsd(two, ranked_within) == pytest.approx((0.0 + nmsd([two[1]], ranked_within)) / 2)
+
+
+def official_nmsd(gifs: list[tuple[int, int]], scores: list[float], min_inclusion: float = 0.5
+                  ) -> float:
+    """The official ``meaningful_summary_duration`` (mode "mean"), written out loop by loop
+    from its definition, sharing no code with gifworthy.ranking.metrics: per GIF, theta is
+    the (1 - min_inclusion) percentile of the GIF's scores (linear interpolation between
+    closest ranks, numpy's default); MSD counts the video's frames scoring >= theta; the
+    GIF's nMSD is (MSD - L * min_inclusion) / (N - L * min_inclusion)."""
+    values = []
+    for start, end in gifs:
+        inside = sorted(scores[start:end])
+        position = (1 - min_inclusion) * (len(inside) - 1)
+        below = int(position // 1)
+        above = min(below + 1, len(inside) - 1)
+        theta = inside[below] + (inside[above] - inside[below]) * (position - below)
+        msd = sum(1 for s in scores if s >= theta)
+        min_length = (end - start) * min_inclusion
+        values.append((msd - min_length) / (len(scores) - min_length))
+    return sum(values) / len(values)
+
+
+def _segments_scores(rng: np.random.Generator, n: int, bounds: list[int]) -> list[float]:
+    out = np.empty(n)
+    for a, b in zip(bounds[:-1], bounds[1:]):
+        out[a:b] = rng.random()
+    return out.tolist()
+
+
+NMSD_CASES = {
+    "random": lambda rng, n: rng.random(n).tolist(),
+    "tied": lambda rng, n: rng.integers(0, 3, n).astype(float).tolist(),
+    "constant per segment": lambda rng, n: _segments_scores(rng, n, [0, 13, 29, 30, 58, n]),
+    "constant": lambda rng, n: [0.5] * n,
+}
+
+
+@pytest.mark.parametrize("case", [*NMSD_CASES, "perfect", "inverted"])
+@pytest.mark.parametrize("gifs", [[(10, 21)], [(3, 10), (40, 57)], [(0, 1)], [(60, 97)]],
+                         ids=["odd", "two", "one frame", "at the end"])
+def test_nmsd_is_the_official_formula(case, gifs):
+    n = 97
+    rng = np.random.default_rng(7)
+    if case in NMSD_CASES:
+        scores = NMSD_CASES[case](rng, n)
+    else:
+        truth = np.zeros(n)
+        for a, b in gifs:
+            truth[a:b] = 1.0
+        ramp = np.linspace(0, 0.5, n)  # distinct frames within the GIFs
+        scores = (truth + ramp if case == "perfect" else -truth - ramp).tolist()
+    expected = official_nmsd(gifs, scores)
+    assert nmsd(gif_masks(gifs, n), scores) == pytest.approx(expected, abs=1e-9)
+
+
+def test_hit_at_1_and_recall_at_k_on_ranked_segments():
+    starts, ends = np.array([0, 10, 20, 30, 40]), np.array([10, 20, 30, 40, 50])
+    gifs = [(12, 18), (41, 45)]  # in segments 1 and 4
+    assert hit_at_1([0, 9, 1, 2, 3], starts, ends, gifs) == 1.0
+    assert hit_at_1([9, 0, 1, 2, 3], starts, ends, gifs) == 0.0
+    # A tie at the top counts the share of highlights among the tied: a constant scorer
+    # gets the base rate (2 of 5), not the first segment's luck.
+    assert hit_at_1([1, 1, 1, 1, 1], starts, ends, gifs) == pytest.approx(0.4)
+    assert recall_at_k([0, 9, 1, 2, 3], starts, ends, gifs, 1) == 0.5
+    assert recall_at_k([0, 9, 1, 2, 3], starts, ends, gifs, 2) == 1.0  # 1 then 4
+    assert recall_at_k([5, 0, 4, 3, 0], starts, ends, gifs, 3) == 0.0
+    assert recall_at_k([5, 0, 4, 3, 0], starts, ends, gifs, 5) == 1.0
 
 
 def test_segment_scores_are_broadcast_to_frames():

@@ -17,7 +17,7 @@ from gifworthy.ranking.data import (
     split_videos,
     with_label_noise,
 )
-from gifworthy.ranking.evaluate import evaluate_method
+from gifworthy.ranking.evaluate import METRICS, evaluate_method
 from gifworthy.ranking.models.ranknet import train_ranknet
 
 __all__ = ["ablation_report_stage", "ablation_run", "ablation_run_stage", "ablation_table"]
@@ -31,19 +31,22 @@ def ablation_run(videos: list[Video], params: dict[str, Any], loss: str, noise: 
     split = split_videos(videos, rk["validation_share"], params["seed"])
     net_params = {**params["ranknet"], "loss": loss, "models": params["ablation"]["models"]}
     if not split["test"] or not make_pairs(split["train"], 1, np.random.default_rng(0)):
-        return {"loss": loss, "noise": noise, "runs": [], "mAP": None, "mAP_std": None,
-                "nMSD": None, "nMSD_std": None, "skipped": "no training pairs or no test video"}
+        return {"loss": loss, "noise": noise, "runs": [],
+                **{k: None for m in METRICS for k in (m, f"{m}_std")},
+                "skipped": "no training pairs or no test video"}
     runs = []
     for seed in rk["seeds"]:
         train = with_label_noise(split["train"], noise, seed)
         ens = train_ranknet(train, split["val"], net_params, seed)
-        summary, _ = evaluate_method(split["test"], lambda v: ens.score(v))
+        summary, _ = evaluate_method(split["test"], lambda v: ens.score(v),
+                                     recall_k=rk["recall_k"])
         runs.append({"seed": seed, **summary})  # no seconds: the file is a cached output
-    maps = np.array([r["mAP"] for r in runs])
-    nmsds = np.array([r["nMSD"] for r in runs])
-    return {"loss": loss, "noise": noise, "runs": runs,
-            "mAP": round(float(maps.mean()), 4), "mAP_std": round(float(maps.std()), 4),
-            "nMSD": round(float(nmsds.mean()), 4), "nMSD_std": round(float(nmsds.std()), 4)}
+    out: dict[str, Any] = {"loss": loss, "noise": noise, "runs": runs}
+    for metric in METRICS:
+        values = np.array([r[metric] for r in runs])
+        out[metric] = round(float(values.mean()), 4)
+        out[f"{metric}_std"] = round(float(values.std()), 4)
+    return out
 
 
 def ablation_table(runs: list[dict[str, Any]], params: dict[str, Any]
@@ -52,7 +55,7 @@ def ablation_table(runs: list[dict[str, Any]], params: dict[str, Any]
     table: dict[str, dict[str, Any]] = {}
     for r in runs:
         table.setdefault(r["loss"], {})[f"{r['noise']:g}"] = {
-            k: r[k] for k in ("mAP", "mAP_std", "nMSD", "nMSD_std")}
+            k: r[k] for m in METRICS for k in (m, f"{m}_std")}
     noises = [f"{n:g}" for n in params["noise_levels"]]
     lines = ["# RankNet loss ablation (test set; mean +- std over seeds)", "",
              "mAP (higher is better) / nMSD (lower is better) by extra training-label noise.", "",

@@ -1,6 +1,7 @@
-"""The evaluate stage: the official Video2GIF mAP and nMSD of every ranker on the test
-videos (per seed and as mean +- std over seeds), one row per (method, seed, video), the
-comparison table, and the first ranker's top-k segments of each test video as GIFs."""
+"""The evaluate stage: the official Video2GIF mAP and nMSD, and HIT@1 and Recall@K, of every
+ranker on the test videos (per seed and as mean +- std over seeds), one row per (method,
+seed, video), the comparison table, and the first ranker's top-k segments of each test
+video as GIFs."""
 
 from __future__ import annotations
 
@@ -15,29 +16,44 @@ from gifworthy.media.encode import gifify
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import source_video
 from gifworthy.ranking.data import Video, corpus_videos, split_videos
-from gifworthy.ranking.metrics import average_precision, frame_scores, gif_masks, nmsd
+from gifworthy.ranking.metrics import (
+    average_precision,
+    frame_scores,
+    gif_masks,
+    hit_at_1,
+    nmsd,
+    recall_at_k,
+)
 from gifworthy.ranking.models import Ranker, get_ranker, model_dir
 
-__all__ = ["evaluate_all", "evaluate_method", "evaluate_stage", "write_ranked"]
+__all__ = ["METRICS", "evaluate_all", "evaluate_method", "evaluate_stage", "write_ranked"]
+
+# Summary name -> per-video row field, for every metric a method is scored by.
+METRICS = {"mAP": "ap", "nMSD": "nmsd", "HIT@1": "hit_at_1", "Recall@K": "recall_at_k"}
 
 
-def evaluate_method(videos: list[Video], scorer: Callable[[Video], np.ndarray]
-                    ) -> tuple[dict[str, float], list[dict[str, Any]]]:
-    """mAP and mean nMSD over ``videos`` (frame level, segment scores broadcast), plus one
-    row per video."""
+def evaluate_method(videos: list[Video], scorer: Callable[[Video], np.ndarray], *,
+                    recall_k: int = 5) -> tuple[dict[str, float], list[dict[str, Any]]]:
+    """mAP and mean nMSD over ``videos`` (frame level, segment scores broadcast), and the
+    mean HIT@1 and Recall@K of the ranked segments, plus one row per video."""
     rows = []
     for v in videos:
-        scores = frame_scores(list(zip(v.starts, v.ends)), scorer(v), v.n_frames)
+        segment_scores = scorer(v)
+        scores = frame_scores(list(zip(v.starts, v.ends)), segment_scores, v.n_frames)
         masks = gif_masks(v.gifs, v.n_frames)
         union = np.clip(np.sum(masks, axis=0), 0, 1)
         if not union.any():
             continue
         rows.append({"youtube_id": v.youtube_id, "ap": average_precision(union, scores),
-                     "nmsd": nmsd(masks, scores), "gifs": len(v.gifs),
-                     "segments": len(v.labels)})
-    summary = {"mAP": float(np.mean([r["ap"] for r in rows])) if rows else float("nan"),
-               "nMSD": float(np.mean([r["nmsd"] for r in rows])) if rows else float("nan"),
-               "videos": len(rows)}
+                     "nmsd": nmsd(masks, scores),
+                     "hit_at_1": hit_at_1(segment_scores, v.starts, v.ends, v.gifs),
+                     "recall_at_k": recall_at_k(segment_scores, v.starts, v.ends, v.gifs,
+                                                recall_k),
+                     "gifs": len(v.gifs), "segments": len(v.labels)})
+    summary: dict[str, float] = {
+        name: float(np.mean([r[field] for r in rows])) if rows else float("nan")
+        for name, field in METRICS.items()}
+    summary["videos"] = len(rows)
     return summary, rows
 
 
@@ -64,16 +80,18 @@ def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
     for seed in rk["seeds"]:
         for name in rk["methods"]:
             ranker = _load(models_dir, name, seed)
-            summary, per_video = evaluate_method(test, ranker.score)
+            summary, per_video = evaluate_method(test, ranker.score,
+                                                 recall_k=rk["recall_k"])
             methods.setdefault(name, []).append(summary)
             rows += [{"method": name, "seed": seed, **r} for r in per_video]
-    result: dict[str, Any] = {"test_videos": len(test), "seeds": list(rk["seeds"])}
+    result: dict[str, Any] = {"test_videos": len(test), "seeds": list(rk["seeds"]),
+                              "recall_k": rk["recall_k"]}
     for name, runs in methods.items():
-        maps = np.array([r["mAP"] for r in runs])
-        nmsds = np.array([r["nMSD"] for r in runs])
-        result[name] = {"mAP": round(float(maps.mean()), 4), "mAP_std": round(float(maps.std()), 4),
-                        "nMSD": round(float(nmsds.mean()), 4),
-                        "nMSD_std": round(float(nmsds.std()), 4)}
+        result[name] = {}
+        for metric in METRICS:
+            values = np.array([r[metric] for r in runs])
+            result[name][metric] = round(float(values.mean()), 4)
+            result[name][f"{metric}_std"] = round(float(values.std()), 4)
     return result, rows
 
 
@@ -119,13 +137,13 @@ def evaluate_stage(params: dict[str, Any]) -> dict[str, Any]:
     t0 = time.perf_counter()
     summary, rows = evaluate_all(videos, params, paths.MODELS_DIR)
     write_json(paths.timings_file("evaluate"), {"seconds": round(time.perf_counter() - t0, 2)})
-    columns = ["method", "seed", "youtube_id", "ap", "nmsd", "gifs", "segments"]
+    columns = ["method", "seed", "youtube_id", *METRICS.values(), "gifs", "segments"]
     write_text(paths.EVAL_DIR / "per_video.csv", csv_text(
         columns, [[round(r[c], 4) if isinstance(r[c], float) else r[c] for c in columns]
                   for r in rows]))
     methods = [m for m in params["ranking"]["methods"] if m in summary]
     write_text(paths.EVAL_DIR / "comparison.csv", csv_text(
-        ["method", "mAP", "nMSD"], [[m, summary[m]["mAP"], summary[m]["nMSD"]] for m in methods]))
+        ["method", *METRICS], [[m, *(summary[m][k] for k in METRICS)] for m in methods]))
     write_ranked(videos, params, paths.MODELS_DIR, paths.EVAL_DIR)
     write_json(paths.metrics_file("eval"), summary)
     return {m: summary[m] for m in methods}

@@ -7,9 +7,12 @@ Both follow the evaluation code published with the paper (Gygli, Song, Cao, CVPR
   computed per video over the union of its GIFs (all-positive: 1; no positive: an error).
 * ``nmsd``: per GIF, theta is the score that 50% of the GIF's frames reach (the 50th
   percentile of its scores); MSD is the number of the video's frames scoring >= theta; with
-  L the GIF's length, N the video's and f the share of the GIF reaching theta (0.5 unless
-  ties lift it), nMSD = (MSD - f L) / (N - f L); averaged over the video's GIFs. Lower is
-  better.
+  L the GIF's length and N the video's, nMSD = (MSD - 0.5 L) / (N - 0.5 L); averaged over
+  the video's GIFs. Lower is better.
+
+And two of today's highlight-detection metrics, on the ranked segments (the unit a top-K
+product shows): ``hit_at_1`` (is the best segment a highlight, HIT@1 of QVHighlights) and
+``recall_at_k`` (the share of the video's GIFs the top K segments reach, Recall@K).
 
 Scores are per frame; segment scores are broadcast to the frames of their segment (see
 ``frame_scores``), so every method is compared at the same granularity.
@@ -21,7 +24,7 @@ from typing import Sequence
 
 import numpy as np
 
-__all__ = ["average_precision", "nmsd", "gif_masks", "frame_scores"]
+__all__ = ["average_precision", "frame_scores", "gif_masks", "hit_at_1", "nmsd", "recall_at_k"]
 
 
 def average_precision(y_true: Sequence[int] | np.ndarray, y_score: Sequence[float] | np.ndarray
@@ -42,6 +45,12 @@ def average_precision(y_true: Sequence[int] | np.ndarray, y_score: Sequence[floa
 
 def nmsd(gif_masks_: Sequence[np.ndarray], y_score: Sequence[float] | np.ndarray,
          min_inclusion: float = 0.5) -> float:
+    """The official ``meaningful_summary_duration`` (mode mean): per GIF of length L in a
+    video of N frames, theta = the (1 - min_inclusion) percentile of the GIF's scores, MSD
+    = the frames scoring >= theta, nMSD = (MSD - min_inclusion L) / (N - min_inclusion L);
+    the mean over the video's GIFs. The subtracted length is min_inclusion L whatever
+    share of the GIF ties actually lift over theta, as the official code does (published
+    nMSD figures are only comparable so)."""
     scores = np.asarray(y_score, dtype=np.float64)
     values = []
     for mask in gif_masks_:
@@ -49,15 +58,51 @@ def nmsd(gif_masks_: Sequence[np.ndarray], y_score: Sequence[float] | np.ndarray
         if len(inside) == 0:
             continue
         threshold = np.percentile(scores[inside], 100 * (1 - min_inclusion))
-        selected = scores >= threshold
-        msd = float(selected.sum())
-        length = float(len(inside))
-        inclusion = float(np.asarray(mask)[selected].sum()) / length
-        denominator = len(scores) - length * inclusion
-        values.append((msd - length * inclusion) / denominator if denominator > 0 else 0.0)
+        msd = float((scores >= threshold).sum())
+        min_length = len(inside) * min_inclusion
+        denominator = len(scores) - min_length
+        values.append((msd - min_length) / denominator if denominator > 0 else 0.0)
     if not values:
         raise ValueError("nmsd: no GIF with frames in this video")
     return float(np.mean(values))
+
+
+def _highlights(segment_starts: Sequence[int] | np.ndarray,
+                segment_ends: Sequence[int] | np.ndarray, gifs: Sequence[tuple[int, int]]
+                ) -> np.ndarray:
+    """Per segment and GIF: does the segment [start, end) share a frame with the GIF?"""
+    starts, ends = np.asarray(segment_starts), np.asarray(segment_ends)
+    if not len(gifs):
+        return np.zeros((len(starts), 0), bool)
+    a = np.array([g[0] for g in gifs])
+    b = np.array([g[1] for g in gifs])
+    return (np.minimum(ends[:, None], b[None, :]) > np.maximum(starts[:, None], a[None, :]))
+
+
+def hit_at_1(segment_scores: Sequence[float] | np.ndarray, starts: Sequence[int] | np.ndarray,
+             ends: Sequence[int] | np.ndarray, gifs: Sequence[tuple[int, int]]) -> float:
+    """Is the top-ranked segment a highlight (does it share frames with a GIF)? With ties at
+    the top, the expected value over a random choice among them (the share of highlights
+    among the tied best), so a constant scorer gets the base rate, not the first segment's
+    luck."""
+    scores = np.asarray(segment_scores, dtype=np.float64)
+    if len(scores) == 0:
+        raise ValueError("hit_at_1: no segment in this video")
+    best = scores == scores.max()
+    return float(_highlights(starts, ends, gifs)[best].any(axis=1).mean())
+
+
+def recall_at_k(segment_scores: Sequence[float] | np.ndarray, starts: Sequence[int] | np.ndarray,
+                ends: Sequence[int] | np.ndarray, gifs: Sequence[tuple[int, int]], k: int
+                ) -> float:
+    """The share of the video's GIFs that at least one of the K best segments shares frames
+    with: of the moments people made GIFs of, how many a top-K list offers. Ties at the
+    K-th place go to the earlier segment."""
+    scores = np.asarray(segment_scores, dtype=np.float64)
+    if not len(gifs):
+        raise ValueError("recall_at_k: no GIF in this video")
+    top = np.argsort(-scores, kind="stable")[:k]
+    return float(_highlights(starts, ends, gifs)[top].any(axis=0).mean())
 
 
 def gif_masks(intervals: Sequence[tuple[int, int]], n_frames: int) -> list[np.ndarray]:
