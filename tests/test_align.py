@@ -115,7 +115,8 @@ def drifting_tint(offset: float) -> str:
             f"g='128+{ring}':b='128+{ring}-50*sin({t}*0.15)'")
 
 
-@pytest.mark.parametrize("offset", [32, 36, 40])
+@pytest.mark.parametrize("offset", [pytest.param(32, marks=pytest.mark.slow), 36,
+                                    pytest.param(40, marks=pytest.mark.slow)])
 def test_look_alike_from_seconds_the_video_lacks_is_rejected(tmp_path, offset):
     """A GIF of the same slowly drifting picture taken from seconds the video does not
     contain fits the grey hashes weakly (7.7-10.2 bits, confidence 0.25-0.32: accepted

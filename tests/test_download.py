@@ -123,8 +123,11 @@ def test_failure_table(serve, tmp_path, name, fault, segment, status, category, 
 # Bodies cut at a share of the file, for the segment 10-20 s of the 30 s video: a cut inside
 # the segment's bytes must never be "ok" (ffmpeg exits 0 and writes a shorter clip); a cut
 # after them loses nothing of the clip.
-@pytest.mark.parametrize("share, status", [(0.25, "failed"), (0.40, "failed"),
-                                           (0.62, "failed"), (0.97, "ok")])
+# The fast suite keeps one cut inside the segment and one after it; CI runs all (slow).
+@pytest.mark.parametrize("share, status", [
+    pytest.param(0.25, "failed", marks=pytest.mark.slow),
+    pytest.param(0.40, "failed", marks=pytest.mark.slow),
+    (0.62, "failed"), (0.97, "ok")])
 def test_segment_cut_short_is_never_done(serve, tmp_path, video_30s, share, status):
     srv = serve({f"media:{A}": Fault(truncate_at=int(share * video_30s.stat().st_size))})
     it = item(A, srv.url(f"/watch?v={A}"), (10.0, 20.0))
@@ -159,7 +162,8 @@ def test_segment_past_the_video_end_is_what_the_video_has(serve, tmp_path):
     assert abs(rec["duration"] - 6.0) < 0.1
 
 
-@pytest.mark.parametrize("segment", [False, True], ids=["full", "segment"])
+@pytest.mark.parametrize("segment", [pytest.param(False, marks=pytest.mark.slow), True],
+                         ids=["full", "segment"])  # full: yt-dlp's own timeout, 10 s (CI)
 def test_stalled_host_times_out_as_configured(serve, tmp_path, segment):
     """The host sends 100 kB and then nothing, holding the connection: every path gives up
     after ``socket_timeout`` (2 s here) a try, not when the host hangs up."""
@@ -182,11 +186,15 @@ THROTTLES = [
     ("media", 2, False), ("media", None, False),
     ("media", 2, True), ("media", None, True),
 ]
+# The fast suite keeps the two paths that honour a header of their own (segment media, where
+# ffmpeg drops it, and a page); CI runs every case (slow).
+FAST_THROTTLES = {("page", 2, False), ("media", 2, True)}
 
 
-@pytest.mark.parametrize("where, retry_after, segment", THROTTLES,
-                         ids=[f"{w}-{'retry-after' if r else 'no-header'}-"
-                              f"{'segment' if s else 'full'}" for w, r, s in THROTTLES])
+@pytest.mark.parametrize("where, retry_after, segment", [
+    pytest.param(*case, marks=() if case in FAST_THROTTLES else pytest.mark.slow,
+                 id=f"{case[0]}-{'retry-after' if case[1] else 'no-header'}-"
+                    f"{'segment' if case[2] else 'full'}") for case in THROTTLES])
 def test_every_429_honours_retry_after(serve, tmp_path, where, retry_after, segment):
     srv = serve({f"{where}:{A}": Fault(status=429, retry_after=retry_after, for_seconds=2.0,
                                        body=b"Too Many Requests")})
