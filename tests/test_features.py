@@ -83,6 +83,7 @@ def test_unknown_extractor_and_missing_c3d_weights_fail_clearly():
                                               "c3d_weights": "/nonexistent/c3d.pickle"})
 
 
+@pytest.mark.slow  # a full C3D forward pass on the CPU (12 s); CI runs it
 def test_c3d_takes_a_users_weights_file(tmp_path):
     """The same code takes real Sports-1M weights; here a state dict of the right shape."""
     import torch

@@ -61,7 +61,8 @@ def test_efficientnet_outputs_equal_torch(real_video, runtime):
     assert np.abs(expected[0] - expected[-1]).max() > 0.1
 
 
-@pytest.mark.parametrize("runtime", RUNTIMES)
+@pytest.mark.parametrize("runtime", [  # the default runtime here; CI runs the other (slow)
+    "openvino", pytest.param("onnxruntime", marks=pytest.mark.slow)])
 def test_cuts_and_per_second_features_do_not_change(real_video, runtime):
     video, truth = real_video
     params = {"transnet_threshold": 0.5, "scenedetect_threshold": 27}

@@ -98,6 +98,7 @@ def digest(folder: Path) -> dict[str, str]:
             for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
+@pytest.mark.slow  # builds the corpus twice (23 s); CI runs it (make test-slow)
 def test_deterministic_given_seed(tmp_path, monkeypatch):
     params = yaml.safe_load(small_params())
     monkeypatch.chdir(tmp_path)
