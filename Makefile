@@ -9,7 +9,7 @@ BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
 export PATH := $(BIN):$(PATH)
 
-.PHONY: setup system system-cluster run test test-slow test-full lint bench lock clean
+.PHONY: setup system system-cluster run test test-slow test-full lint bench lock update-downloader clean
 
 setup: system $(STAMP)
 
@@ -79,6 +79,14 @@ bench: setup
 # Re-pin after changing pyproject.toml dependencies.
 lock: $(STAMP)
 	$(BIN)/pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^gifworthy' > requirements.lock
+
+# YouTube changes often and yt-dlp follows within days: upgrade yt-dlp, its EJS scripts and
+# Deno (and only what they newly require), then re-pin. Other pins stay as they are.
+update-downloader: $(STAMP)
+	$(BIN)/pip install -q -U --upgrade-strategy only-if-needed "yt-dlp[default,deno]"
+	$(BIN)/pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^gifworthy' > requirements.lock
+	touch $(STAMP)
+	$(BIN)/yt-dlp -v 2>&1 | grep -E "yt-dlp version|JS runtimes|Optional libraries" || true
 
 clean:
 	rm -rf $(VENV) .snakemake .gifworthy test-artifacts

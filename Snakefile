@@ -11,4 +11,4 @@ include: "rules/common.smk"
 include: "rules/stages.smk"
 
 # Reports only gather small per-file results: on a cluster they run where Snakemake runs.
-localrules: download_report, trim_report, gifify_report, align_report, shots_report, segments_report, features_report
+localrules: download_mirror, download_report, trim_report, gifify_report, align_report, shots_report, segments_report, features_report

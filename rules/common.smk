@@ -5,9 +5,11 @@
 # pool and writes the shard's marker. Only the small plan is read here, never the manifest,
 # so the DAG of a 650,000-item stage is built in about a second, and every cluster job parses
 # this file as fast.
+from gifworthy.core.config import load_params
 from gifworthy.pipeline.shards import marker_path, shard_ids
 
-EXECUTION = config["execution"]
+# With params.local.yaml laid over (a machine's own execution settings), as the stages read it.
+EXECUTION = load_params("params.yaml")["execution"]
 # A download shard takes one unit of the profile's `downloads` resource per concurrent
 # download it runs, so the profile's cap holds across shards (never more than the cap: a job
 # asking for more than exists would never start).

@@ -62,10 +62,22 @@ rule features:
         "gifworthy run-shard features {wildcards.shard}"
 
 
+# The clips left to the Kinetics mirror (download.kinetics_source), once the shards are done:
+# one pass over the archives, not a job per clip. A no-op for kinetics_source youtube.
+rule download_mirror:
+    input:
+        markers("download"),
+    output:
+        ".gifworthy/mirror/synced.json",
+    shell:
+        "gifworthy mirror-sync"
+
+
 # Reports gather the small per-item results; each names what its stage must have done.
 rule download_report:
     input:
         markers("download"),
+        ".gifworthy/mirror/synced.json",
     output:
         "data/download/stats.csv",
         "data/download/failed.csv",

@@ -330,10 +330,12 @@ def test_finished_video_without_record_is_reused_not_refetched(serve, tmp_path):
     it = item("aaaaaaaaaaa", srv.url("/watch?v=aaaaaaaaaaa"))
     download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "g"))
     status_path(tmp_path, "aaaaaaaaaaa").unlink()  # killed between rename and record
-    before = sum(srv.requests.values())
+    media = srv.bytes_sent["/videos/aaaaaaaaaaa.mp4"]
     rec = download_item(it, tmp_path, DL, gate=ThrottleGate(tmp_path / "g"))
     assert rec["status"] == "ok" and rec["reused"] is True
-    assert sum(srv.requests.values()) == before
+    # Only the page and its metadata are asked again, never the video's bytes.
+    assert srv.bytes_sent["/videos/aaaaaaaaaaa.mp4"] == media
+    assert rec["info"]["title"] == "aaaaaaaaaaa"
 
 
 def test_prepare_requeues_only_what_should_be_retried(tmp_path, monkeypatch):
@@ -351,7 +353,8 @@ def test_prepare_requeues_only_what_should_be_retried(tmp_path, monkeypatch):
     (cur / "videos").mkdir(parents=True)
     (cur / "status").mkdir(parents=True)
     recs = {
-        "aaaaaaaaaaa": {"status": "ok", "file": "videos/aaaaaaaaaaa.mp4", "segment": None},
+        "aaaaaaaaaaa": {"status": "ok", "file": "videos/aaaaaaaaaaa.mp4", "segment": None,
+                        "info": None},
         "bbbbbbbbbbb": {"status": "ok", "file": "videos/bbbbbbbbbbb.mp4"},  # video gone
         "ccccccccccc": {"status": "failed", "category": "HTTP 404", "retry": False},
         "ddddddddddd": {"status": "failed", "category": "HTTP 503", "retry": True},
@@ -385,30 +388,67 @@ def test_prepare_requeues_only_what_should_be_retried(tmp_path, monkeypatch):
     assert summarize(records)["missing"] == 6
 
 
-# Current YouTube wordings (yt-dlp 2026) and older youtube-dl ones -> category.
+# Current YouTube wordings (yt-dlp 2026, as it prints them, login hints included) and older
+# youtube-dl ones -> category.
+_HINT = ("Use --cookies-from-browser or --cookies for the authentication. See  https://github."
+         "com/yt-dlp/yt-dlp/wiki/FAQ#how-do-i-pass-cookies-to-yt-dlp  for how to manually pass "
+         "cookies. Also see  https://github.com/yt-dlp/yt-dlp/wiki/Extractors#exporting-youtube-"
+         "cookies  for tips on effectively exporting YouTube cookies")
 MESSAGES = [
+    # Bot checks: their own case, neither throttling nor a failure.
+    (f"ERROR: [youtube] dQw4w9WgXcQ: Sign in to confirm you\u2019re not a bot. {_HINT}",
+     "bot check"),
+    ("ERROR: [youtube] x: Sign in to confirm you're not a bot. This helps protect our "
+     "community. Learn more", "bot check"),
+    ("ERROR: [youtube] x: Video unavailable. YouTube is requiring a captcha challenge before "
+     "playback", "bot check"),
+    ("ERROR: Unable to download webpage: HTTP Error 429: Too Many Requests (Our systems have "
+     "detected unusual traffic from your computer network)", "bot check"),
+    # Throttling: a shared pause.
+    ("ERROR: HTTP Error 429: Too Many Requests", "throttled"),
+    ("ERROR: [youtube] x: This content isn't available, try again later. The current session "
+     "has been rate-limited by YouTube for up to an hour. It is recommended to use `-t sleep` "
+     "to add a delay between video requests to avoid exceeding the rate limit.", "throttled"),
+    ("ERROR: [youtube] x: Please try again later.", "throttled"),
+    ("ERROR: rate-limit reached for video playback", "throttled"),
+    # Failures, by category.
+    ("ERROR: [youtube] x: The uploader has not made this video available in your country. "
+     "This video is available in Germany. You might want to use a VPN or a proxy server "
+     "(with --proxy) to workaround.", "geo-blocked"),
+    ("ERROR: [youtube] x: Video unavailable. This video contains content from UMG, who has "
+     "blocked it in your country on copyright grounds", "geo-blocked"),
+    ("ERROR: [youtube] x: Join this channel to get access to members-only content like this "
+     "video, and other exclusive perks.", "members only"),
+    ("ERROR: [youtube] x: This video is available to this channel's members on level: "
+     "Supporter (or any higher level). Join this channel to get access to members-only "
+     "content and other exclusive perks.", "members only"),
+    ("ERROR: [youtube] x: Premieres in 2 hours", "not live yet"),
+    ("ERROR: [youtube] x: This live event will begin in 3 days.", "not live yet"),
+    ("ERROR: [youtube] x: This live event will begin in a few moments.", "not live yet"),
+    (f"ERROR: [youtube] x: Sign in to confirm your age. This video may be inappropriate for "
+     f"some users. {_HINT}", "age restricted"),
     ("ERROR: [youtube] x: Video unavailable. This video has been removed by the uploader",
      "removed by user"),
-    ("ERROR: [youtube] x: Private video. Sign in if you've been granted access to this video",
-     "private video"),
-    ("ERROR: [youtube] x: Sign in to confirm your age. This video may be inappropriate for "
-     "some users.", "content warning"),
+    (f"ERROR: [youtube] x: Private video. Sign in if you've been granted access to this "
+     f"video. {_HINT}", "private video"),
     ("ERROR: [youtube] x: Video unavailable. This video contains content from SME, who has "
      "blocked it on copyright grounds", "copyright"),
+    ("ERROR: [youtube] x: Video unavailable. This video is no longer available due to a "
+     "copyright claim by Warner Bros. Entertainment", "copyright"),
     ("ERROR: [youtube] x: Video unavailable. This video is no longer available because the "
      "YouTube account associated with this video has been terminated.", "terms violation"),
     ("ERROR: [youtube] x: This video has been removed for violating YouTube's Terms of "
      "Service", "terms violation"),
+    ("ERROR: [youtube] x: This video has been removed for violating YouTube's policy on "
+     "harassment and bullying.", "terms violation"),
+    ("ERROR: [vimeo] 12345: This video is only available for registered users. Use "
+     "--cookies-from-browser or --cookies for the authentication.", "login required"),
     ("ERROR: [youtube] x: Video unavailable", "video unavailable"),
     ("ERROR: [youtube] x: This video is unavailable as a duplicate", "duplicate"),
     ("ERROR: unable to download video data: HTTP Error 404: Not Found", "HTTP 404"),
     ("ERROR: unable to download video data: HTTP Error 503: Service Unavailable", "HTTP 503"),
     ("ERROR: ffmpeg exited with code 1 | ffmpeg: Server returned 5XX Server Error reply",
      "HTTP 503"),
-    ("ERROR: [youtube] x: Sign in to confirm you're not a bot", "throttled"),
-    ("ERROR: HTTP Error 429: Too Many Requests", "throttled"),
-    ("ERROR: [youtube] x: Please try again later.", "throttled"),
-    ("ERROR: rate-limit reached for video playback", "throttled"),
     ("ERROR: something nobody has seen before", "misc"),
 ]
 

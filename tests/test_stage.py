@@ -120,7 +120,7 @@ def test_prepare_moves_the_flat_layout_into_bucket_folders(project):
     flat_video.parent.mkdir(parents=True, exist_ok=True)
     flat_video.write_bytes(b"video")
     write_json(job.output.parent.parent / job.output.name,
-               {"status": "ok", "file": f"videos/{VIDS[0]}.mp4", "segment": None})
+               {"status": "ok", "file": f"videos/{VIDS[0]}.mp4", "segment": None, "info": None})
     job.output.unlink()
     counts = _prepare("download", project)
     # The two other records (fixture) name videos that are not there: tried again.

@@ -26,7 +26,7 @@ COMMANDS: dict[str, str] = {
     "serve": "corpus",
     "sample": "sample",
     "prepare": "stages", "run-one": "stages", "run-shard": "stages",
-    "progress": "stages", "report": "stages",
+    "progress": "stages", "report": "stages", "mirror-sync": "download",
     "trim": "media", "gifify": "media", "align": "media",
     "explore": "explore",
     "train": "ranking", "evaluate": "ranking", "ablation-run": "ranking",

@@ -16,8 +16,8 @@ import yaml
 
 from gifworthy.core.errors import GifworthyError
 
-__all__ = ["ParamsError", "SCHEMA_PATH", "cross_field_errors", "load_params", "read_yaml",
-           "validate_params"]
+__all__ = ["LOCAL_PARAMS", "LOCAL_SECTIONS", "ParamsError", "SCHEMA_PATH", "cross_field_errors",
+           "load_params", "read_yaml", "validate_params"]
 
 SCHEMA_PATH = Path(str(resources.files("gifworthy.core") / "params.schema.yaml"))
 
@@ -89,6 +89,14 @@ def cross_field_errors(params: dict[str, Any]) -> list[str]:
         lo, hi = _get(params, key)
         if lo > hi:
             errors.append(f"{key}: [{lo}, {hi}] is not [low, high]")
+    access = params["access"]
+    if access["cookies_file"] and access["cookies_from_browser"]:
+        errors.append("access.cookies_file: set either it or access.cookies_from_browser, "
+                      "not both")
+    if 0 < access["max_sleep_interval"] < access["sleep_interval"]:
+        errors.append(f"access.max_sleep_interval: {access['max_sleep_interval']} is below "
+                      f"access.sleep_interval ({access['sleep_interval']}); 0 means a fixed "
+                      "sleep")
     corpus = params["corpus"]
     if corpus.get("split_file") and corpus["format"] != "video2gif":
         errors.append(f"corpus.split_file: only the video2gif format reads a split file "
@@ -118,14 +126,52 @@ def validate_params(params: Any, *, source: str = "params.yaml") -> dict[str, An
     return params
 
 
-def load_params(path: str | os.PathLike[str] = "params.yaml") -> dict[str, Any]:
-    """Read and validate a params file."""
-    path = Path(path)
+# Machine-local settings: params.local.yaml beside params.yaml (git- and DVC-ignored) may set
+# these sections only, since no output depends on them (cookies, proxies, pacing, shard size).
+LOCAL_PARAMS = "params.local.yaml"
+LOCAL_SECTIONS = ("access", "execution")
+
+
+def _read_params_file(path: Path) -> Any:
     try:
         with open(path, encoding="utf-8-sig") as fh:
-            params = read_yaml(fh)
+            return read_yaml(fh)
     except FileNotFoundError:
         raise ParamsError(f"{path}: not found") from None
     except yaml.YAMLError as exc:
         raise ParamsError(f"{path}: not valid YAML: {exc}") from None
-    return validate_params(params, source=str(path))
+
+
+def _merge_local(params: Any, local: Path) -> str:
+    """Lay ``local``'s sections over ``params`` (in place); the source name for errors."""
+    overrides = _read_params_file(local)
+    if overrides is None:
+        return ""
+    if not isinstance(overrides, dict):
+        raise ParamsError(f"{local}: <top level>: must be a mapping of sections")
+    errors = [f"{local}: {key}: only {', '.join(LOCAL_SECTIONS)} may be set locally (no "
+              "output depends on them); set it in params.yaml"
+              for key in overrides if key not in LOCAL_SECTIONS]
+    errors += [f"{local}: {key}: must be a mapping" for key, value in overrides.items()
+               if key in LOCAL_SECTIONS and not isinstance(value, dict)]
+    if errors:
+        raise ParamsError("\n".join(errors))
+    if isinstance(params, dict):
+        for section, values in overrides.items():
+            merged = dict(params.get(section) or {})
+            merged.update(values)
+            params[section] = merged
+    return f" + {local}"
+
+
+def load_params(path: str | os.PathLike[str] = "params.yaml", *, local: bool = True
+                ) -> dict[str, Any]:
+    """Read and validate a params file, with the machine-local overrides of
+    ``params.local.yaml`` beside it (``local=False`` reads the shared file alone)."""
+    path = Path(path)
+    params = _read_params_file(path)
+    source = str(path)
+    local_path = path.with_name(LOCAL_PARAMS)
+    if local and local_path.is_file():
+        source += _merge_local(params, local_path)
+    return validate_params(params, source=source)

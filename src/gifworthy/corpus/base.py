@@ -144,10 +144,14 @@ class DownloadItem(NamedTuple):
 @dataclasses.dataclass
 class CorpusData:
     """Everything a reader found. ``test_ids``: the videos of the test split, when the corpus
-    names one (Video2GIF); every other GIF video is train."""
+    names one (Video2GIF); every other GIF video is train. ``videos`` holds each video's
+    URL when it is not YouTube's default for its id (``local:`` for a file on this machine)."""
 
     clips: list[Clip] = dataclasses.field(default_factory=list)
     gifs: list[Gif] = dataclasses.field(default_factory=list)
+    # Whole videos to fetch that have neither clips nor GIFs (a URL list, a folder), in order:
+    # (video id, origin "file:line" or the file's path).
+    sources: list[tuple[str, str]] = dataclasses.field(default_factory=list)
     rejections: list[Rejection] = dataclasses.field(default_factory=list)
     test_ids: set[str] | None = None
     videos: dict[str, VideoInfo] = dataclasses.field(default_factory=dict)

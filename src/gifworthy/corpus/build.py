@@ -66,12 +66,13 @@ def build_manifest(corpus: dict[str, Any], *, root: str | os.PathLike[str] = "."
     # Keep paths in messages relative to the repository, as users see them.
     rejections = [dataclasses.replace(r, origin=_relative_origin(r.origin, root))
                   for r in data.rejections]
-    gifs, clips = data.gifs, data.clips
-    keep = _limit_videos([g.youtube_id for g in gifs] + [c.youtube_id for c in clips],
-                         int(corpus.get("max_videos") or 0))
+    gifs, clips, sources = data.gifs, data.clips, data.sources
+    keep = _limit_videos([g.youtube_id for g in gifs] + [c.youtube_id for c in clips]
+                         + [v for v, _ in sources], int(corpus.get("max_videos") or 0))
     if keep is not None:
         gifs = [g for g in gifs if g.youtube_id in keep]
         clips = [c for c in clips if c.youtube_id in keep]
+        sources = [(v, o) for v, o in sources if v in keep]
 
     downloads: list[DownloadItem] = []
     seen_sources: set[str] = set()
@@ -86,6 +87,11 @@ def build_manifest(corpus: dict[str, Any], *, root: str | os.PathLike[str] = "."
                                           _url(data, gif.youtube_id), None, None, split, "",
                                           gif.origin))
     downloads += _clip_items(clips, data)
+    for video, origin in sources:
+        if video not in seen_sources:
+            seen_sources.add(video)
+            downloads.append(DownloadItem(video, video, _url(data, video), None, None, "train",
+                                          "", origin))
     video_ids = sorted({d.youtube_id for d in downloads})
     videos = [data.videos.get(v) or VideoInfo(v) for v in video_ids]
     wanted = set(video_ids)

@@ -13,6 +13,8 @@ READERS: dict[str, str] = {
     "kinetics_csv": "gifworthy.corpus.kinetics:KineticsCsvReader",
     "kinetics_json": "gifworthy.corpus.kinetics:KineticsJsonReader",
     "video2gif": "gifworthy.corpus.video2gif:Video2GifReader",
+    "urls": "gifworthy.corpus.urls:UrlListReader",
+    "folder": "gifworthy.corpus.folder:FolderReader",
     # The embedded sample corpus (its reader lives with the sample, which production code
     # never imports).
     "sample": "gifworthy.sample.reader:SampleReader",

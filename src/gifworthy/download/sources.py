@@ -2,7 +2,9 @@
 for a URL. A source fetches one item into a private temporary folder and returns an
 :class:`Attempt` (the file, or a classified failure); the stage validates, renames into place
 and writes the record. Adding a source is one module with a class like
-:class:`gifworthy.download.ytdlp.YtDlpSource` and one line in :data:`SOURCES`."""
+:class:`gifworthy.download.ytdlp.YtDlpSource` and one line in :data:`SOURCES`. The Kinetics
+mirror (:mod:`gifworthy.download.mirror`) is not a per-item source: one archive holds
+thousands of clips, so it runs once over the archives, after the per-item downloads."""
 
 from __future__ import annotations
 
@@ -43,18 +45,24 @@ class Attempt:
 
 class Source(Protocol):
     """Fetches one item: ``fetch`` writes the media file into ``tmpdir`` (nothing else
-    there survives) and never raises for a bad video."""
+    there survives) and never raises for a bad video; ``info`` gives the video's metadata
+    without the video (an empty dict when the source has none). ``access`` is params
+    ``access`` (cookies, pacing, proxies), for the sources that go to the network."""
 
     name: str
 
     def handles(self, url: str) -> bool: ...
 
-    def fetch(self, item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path
-              ) -> Attempt: ...
+    def fetch(self, item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path,
+              access: dict[str, Any]) -> Attempt: ...
+
+    def info(self, url: str, dl: dict[str, Any], access: dict[str, Any]
+             ) -> tuple[dict[str, Any] | None, Failure | None]: ...
 
 
 # Registry: source name -> class, tried in order; the first that handles a URL fetches it.
 SOURCES: dict[str, str] = {
+    "local": "gifworthy.download.local:LocalFileSource",
     "yt-dlp": "gifworthy.download.ytdlp:YtDlpSource",
 }
 

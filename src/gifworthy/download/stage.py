@@ -9,6 +9,12 @@
   next run, not downloaded again).
 * Throttling is never a failure: the :class:`~gifworthy.download.throttle.ThrottleGate`
   pauses every concurrent download, honouring ``Retry-After``, then the video is tried again.
+* A bot check is not throttling (waiting does not lift it): the site is flagged for the rest
+  of the run (:class:`~gifworthy.download.throttle.BotCheckFlag`), its items not yet started
+  are ``deferred`` (tried again next run) and the report says what to do.
+* The record keeps the video's metadata (:data:`~gifworthy.download.ytdlp.INFO_FIELDS`,
+  YouTube's "Most replayed" ``heatmap`` included); a download made before records kept it
+  gets it on the next run, from the site's page, without fetching the video again.
 * The stage's job keys leave the code out: a change to the download code never refetches.
 """
 
@@ -23,20 +29,29 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Collection
 
-from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
+from gifworthy.core.fsutil import atomic_path, csv_text, read_json, write_json, write_text
 from gifworthy.core.ids import check_item_id
 from gifworthy.corpus.base import DownloadItem
 from gifworthy.corpus.manifest import read_download_ids, read_downloads
-from gifworthy.download.failures import THROTTLE, Failure, classify, ffmpeg_problems
+from gifworthy.download.access import check_access, with_defaults
+from gifworthy.download.failures import (
+    BOT_CHECK,
+    BOT_CHECK_ADVICE,
+    THROTTLE,
+    Failure,
+    classify,
+    ffmpeg_problems,
+)
 from gifworthy.download.sources import resolve_url, source_for
-from gifworthy.download.throttle import ThrottleGate
+from gifworthy.download.throttle import BotCheckFlag, ThrottleGate, site_of
+from gifworthy.download.ytdlp import kept_info
 from gifworthy.media.probe import MediaError, check_complete, probe
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import DownloadRecord, read_record
 from gifworthy.pipeline.stage import Job, Stage
 
-__all__ = ["DownloadStage", "collect", "download_item", "status_path", "summarize",
-           "video_path"]
+__all__ = ["MIRROR_MARKER", "MIRROR_PENDING", "DownloadStage", "collect", "download_item",
+           "mirror_stage", "status_path", "summarize", "video_path"]
 
 
 def status_path(out_dir: Path, item_id: str) -> Path:
@@ -53,10 +68,12 @@ def _frames_slack(fps: float) -> float:
 
 
 def _validate(path: Path, item: DownloadItem, dl: dict[str, Any],
-              source_duration: Callable[[], float | None] = lambda: None
+              source_duration: Callable[[], float | None] = lambda: None, *,
+              length_checked: bool = False
               ) -> tuple[dict[str, Any] | None, Failure | None]:
     """A download is done only when it is whole: every packet its index lists is there, and
-    a segment lasts what was asked, or up to the source's own end."""
+    a segment lasts what was asked, or up to the source's own end (``length_checked``: an
+    ok record says it was checked when it was downloaded)."""
     try:
         meta = probe(path)
         check_complete(path)
@@ -64,7 +81,7 @@ def _validate(path: Path, item: DownloadItem, dl: dict[str, Any],
         return None, classify(f"corrupt download: {exc}")
     if meta["duration"] <= 0:
         return None, classify("corrupt download: zero duration")
-    if item.start is not None and item.end is not None and dl["segments"]:
+    if item.start is not None and item.end is not None and dl["segments"] and not length_checked:
         wanted = item.end - item.start
         slack = _frames_slack(meta["fps"])
         if meta["duration"] < wanted - slack:
@@ -118,49 +135,91 @@ def _finished_at(video: Path) -> str:
     return _iso(video.stat().st_mtime)
 
 
+def _deferred(item: DownloadItem, dl: dict[str, Any], message: str, **fields: Any
+              ) -> DownloadRecord:
+    return _record(item, dl, status="deferred", category=BOT_CHECK, retry=True,
+                   message=f"{message[:300]} | {BOT_CHECK_ADVICE}", **fields)
+
+
+def _info_fields(info: dict[str, Any] | None, failure: Failure | None) -> dict[str, Any]:
+    fields: dict[str, Any] = {"info": kept_info(info) if info else None}
+    if failure is not None:
+        fields["info_error"] = f"{failure.category}: {failure.message[:300]}"
+    return fields
+
+
 def download_item(
     item: DownloadItem,
     out_dir: str | os.PathLike[str],
     dl: dict[str, Any],
     *,
     gate: ThrottleGate,
+    access: dict[str, Any] | None = None,
+    bot_check: BotCheckFlag | None = None,
     sleep: Callable[[float], None] = time.sleep,
     log: Callable[[str], None] = lambda m: print(m, file=sys.stderr),
 ) -> DownloadRecord:
     """Download one manifest item into ``out_dir`` and write its status record.
 
     Returns the record. Never raises for a bad video; raises only for programming or
-    configuration errors (bad id, unwritable directory).
+    configuration errors (bad id, unwritable directory, a cookies file that is not there).
+    ``access`` is params ``access`` (defaults when None); ``bot_check`` the run's shared
+    bot-check flag (a private one beside ``gate`` when None).
     """
     check_item_id(item.item_id)
+    access = with_defaults(access)
     out = Path(out_dir)
     final = video_path(out, item.item_id)
     final.parent.mkdir(parents=True, exist_ok=True)
     record_file = status_path(out, item.item_id)
+    url = resolve_url(item.url)
+    source = source_for(url)
+    site = site_of(url)
+    flag = bot_check or BotCheckFlag(gate.path.with_name(gate.path.name + ".bot_check"))
 
     if final.exists():
-        # Finished by a run that was killed before it wrote the record: reuse, don't refetch.
-        meta, failure = _validate(final, item, dl)
+        # Finished by a run killed before it wrote the record, or a download made before
+        # records kept the metadata: reuse the video, fetch only its page.
+        old = read_record(record_file) or {}
+        info: dict[str, Any] | None = None
+        info_failure: Failure | None = None
+        if flag.blocked(site) is None:
+            info, info_failure = source.info(url, dl, access)
+        if info_failure is not None and info_failure.bot_check and flag.flag(
+                site, info_failure.message):
+            log(f"{item.item_id}: bot check on {site}: {BOT_CHECK_ADVICE}")
+        # Metadata not had now (a bot check, a throttle) is asked again next run: no "info".
+        later = info is None and (info_failure is None or info_failure.retry)
+        was_ok = old.get("status") == "ok"
+        meta, failure = _validate(final, item, dl, lambda: _total(info), length_checked=was_ok)
         if failure is None:
+            keep = {k: old[k] for k in ("download_seconds", "ffmpeg_seconds", "attempts",
+                                        "throttle_pauses", "format_id", "reused") if k in old}
+            keep.setdefault("reused", not was_ok)
             rec = _record(item, dl, status="ok", bytes=final.stat().st_size,
-                          file=str(final.relative_to(out)), reused=True,
-                          finished_at=_finished_at(final), **_meta(meta))
+                          file=str(final.relative_to(out)),
+                          finished_at=_finished_at(final), **keep, **_meta(meta),
+                          **({} if later else _info_fields(info, info_failure)))
             write_json(record_file, rec)
             return rec
         final.unlink()
 
-    url = resolve_url(item.url)
-    source = source_for(url)
     attempts = 0
     pauses = 0
     download_seconds = ffmpeg_seconds = 0.0
     last: Failure | None = None
     while True:
         gate.wait()
+        blocked = flag.blocked(site)
+        if blocked is not None:
+            # Another download of this site met a bot check: don't start this one.
+            rec = _deferred(item, dl, blocked, attempts=attempts, throttle_pauses=pauses)
+            write_json(record_file, rec)
+            return rec
         attempts += 1
         tmpdir = Path(tempfile.mkdtemp(prefix=f".tmp-{item.item_id}-", dir=final.parent))
         try:
-            result = source.fetch(item, url, dl, tmpdir)
+            result = source.fetch(item, url, dl, tmpdir, access)
             download_seconds += result.download_seconds
             ffmpeg_seconds += result.ffmpeg_seconds
             if result.ok and result.file is not None:
@@ -178,7 +237,8 @@ def download_item(
                                   ffmpeg_seconds=round(ffmpeg_seconds, 3), attempts=attempts,
                                   throttle_pauses=pauses, file=str(final.relative_to(out)),
                                   finished_at=_finished_at(final),
-                                  format_id=result.info.get("format_id"), **_meta(meta))
+                                  format_id=result.info.get("format_id"), **_meta(meta),
+                                  **_info_fields(result.info, None))
                     write_json(record_file, rec)
                     return rec
             else:
@@ -187,6 +247,15 @@ def download_item(
             shutil.rmtree(tmpdir, ignore_errors=True)
         assert failure is not None
         last = failure
+        if failure.bot_check:
+            if flag.flag(site, failure.message):
+                log(f"{item.item_id}: bot check on {site}; no new downloads of it this run. "
+                    f"{BOT_CHECK_ADVICE}")
+            rec = _deferred(item, dl, failure.message, attempts=attempts,
+                            throttle_pauses=pauses,
+                            download_seconds=round(download_seconds, 3))
+            write_json(record_file, rec)
+            return rec
         if failure.throttled:
             attempts -= 1  # a throttled try is not the video's fault
             pauses += 1
@@ -212,6 +281,10 @@ def download_item(
                   ffmpeg_seconds=round(ffmpeg_seconds, 3))
     write_json(record_file, rec)
     return rec
+
+
+def _total(info: dict[str, Any] | None) -> float | None:
+    return float(info["duration"]) if info and info.get("duration") else None
 
 
 def _meta(meta: dict[str, Any] | None) -> dict[str, Any]:
@@ -240,8 +313,14 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
     by_category: dict[str, int] = {}
     total_bytes = 0
     t_download = t_ffmpeg = 0.0
+    with_info = with_heatmap = bot_checks = 0
     for rec in records:
         by_status[rec["status"]] = by_status.get(rec["status"], 0) + 1
+        bot_checks += rec.get("category") == BOT_CHECK
+        info = rec.get("info")
+        if info:
+            with_info += 1
+            with_heatmap += bool(info.get("heatmap"))
         if rec["status"] == "failed":
             by_category[rec["category"]] = by_category.get(rec["category"], 0) + 1
         total_bytes += int(rec.get("bytes") or 0)
@@ -255,6 +334,11 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "failed": by_status.get("failed", 0),
         "throttled": by_status.get(THROTTLE, 0),
         "missing": by_status.get("missing", 0),
+        "deferred": by_status.get("deferred", 0),
+        # Bot checks stopped these; what to do about it (empty when none did).
+        "advice": BOT_CHECK_ADVICE if bot_checks else "",
+        "with_info": with_info,
+        "with_heatmap": with_heatmap,
         "failed_share": round(by_status.get("failed", 0) / n, 4) if n else 0.0,
         "by_status": dict(sorted(by_status.items())),
         "by_category": dict(sorted(by_category.items())),
@@ -264,6 +348,72 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         "download_time_share": round(t_download / total_time, 4) if total_time else 0.0,
         "ffmpeg_time_share": round(t_ffmpeg / total_time, 4) if total_time else 0.0,
     }
+
+
+# ------------------------------------------------------------------------------------------
+# The Kinetics mirror, after the per-item shards
+# ------------------------------------------------------------------------------------------
+MIRROR_PENDING = "mirror pending"
+# Written when the mirror step of a run is done (Snakemake's target between the shards and
+# the report); removed when the next run is prepared.
+MIRROR_MARKER = Path(".gifworthy/mirror/synced.json")
+
+
+def _place_mirror_clip(params: dict[str, Any], item: DownloadItem, file: Path,
+                       archive: str) -> None:
+    stage = DownloadStage()
+    dl = params["download"]
+    folder = stage.folder(params)
+    job = stage._job(params, item)
+    old = read_record(job.output) or {}
+    meta, failure = _validate(file, item, dl, length_checked=True)
+    if failure is not None:
+        if old.get("status") != "failed":
+            write_json(job.output, _record(item, dl, status="failed", category="corrupt",
+                                           retry=False, source="mirror", archive=archive,
+                                           message=f"mirror: {failure.message}"))
+            stage.finish(job)
+        return
+    final = video_path(folder, item.item_id)
+    final.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(final) as tmp:  # the archive may be on another file system
+        shutil.copyfile(file, tmp)
+    youtube = {"youtube_failure": f"{old.get('category')}: {str(old.get('message'))[:200]}"} \
+        if old.get("status") == "failed" else {}
+    rec = _record(item, dl, status="ok", bytes=final.stat().st_size, attempts=1,
+                  file=str(final.relative_to(folder)), finished_at=_finished_at(final),
+                  segment_download=False, source="mirror", archive=archive, **youtube,
+                  **_meta(meta), info={"id": item.youtube_id, "extractor_key": "KineticsMirror",
+                                       "duration": meta["duration"] if meta else None,
+                                       "webpage_url": item.url})
+    write_json(job.output, rec)
+    stage.finish(job)
+
+
+def _mirror_gave_up(params: dict[str, Any], item: DownloadItem, reason: str) -> None:
+    stage = DownloadStage()
+    job = stage._job(params, item)
+    old = read_record(job.output) or {}
+    if old.get("status") == "failed":  # YouTube's reason stays the category
+        rec = dict(old, mirror=reason, message=f"{old.get('message', '')} | mirror: {reason}")
+    else:
+        rec = _record(item, params["download"], status="failed", category="not in mirror",
+                      retry=False, message=reason, source="mirror")
+    write_json(job.output, rec)
+    stage.finish(job)
+
+
+def mirror_stage(params: dict[str, Any]) -> dict[str, Any]:
+    """``gifworthy mirror-sync``: the clips the per-item downloads leave to the Kinetics
+    mirror (:mod:`gifworthy.download.mirror`), then the marker Snakemake waits for."""
+    from gifworthy.download.mirror import sync_mirror
+
+    counts = sync_mirror(params, _items(),
+                         place=lambda item, file, archive: _place_mirror_clip(
+                             params, item, file, archive),
+                         give_up=lambda item, reason: _mirror_gave_up(params, item, reason))
+    write_json(MIRROR_MARKER, counts)
+    return counts
 
 
 def _check_manifest(path: Path = paths.DOWNLOADS_CSV) -> None:
@@ -313,6 +463,19 @@ class DownloadStage(Stage):
         _check_manifest()
         return read_download_ids()
 
+    def begin(self, params: dict[str, Any]) -> None:
+        # A new run: the sites that asked for a bot check last run are tried again, the mirror
+        # is looked at again, and a cookies file or plugin folder that is not there fails
+        # now, not once per item.
+        BotCheckFlag(paths.BOT_CHECK_FILE).clear()
+        MIRROR_MARKER.unlink(missing_ok=True)
+        check_access(params["access"])
+
+    def refresh(self, params: dict[str, Any], job: Job) -> bool:
+        # An ok download from before records kept the metadata: its page is fetched next.
+        record = read_record(job.output) or {}
+        return record.get("status") == "ok" and "info" not in record
+
     def keep(self, params: dict[str, Any], job: Job) -> bool:
         record = read_record(job.output)
         if record is None:
@@ -343,8 +506,16 @@ class DownloadStage(Stage):
             write_json(job.output, record)
 
     def run_job(self, params: dict[str, Any], job: Job) -> str:
+        if params["download"]["kinetics_source"] == "mirror" and job.source.is_segment:
+            # Clips come from the mirror's archives, after the shards (``mirror-sync``).
+            write_json(job.output, _record(job.source, params["download"], status="deferred",
+                                           category=MIRROR_PENDING, retry=True,
+                                           message="waiting for the Kinetics mirror"))
+            self.finish(job)
+            return f"{job.item}: deferred to the Kinetics mirror"
         record = download_item(job.source, self.folder(params), params["download"],
-                               gate=ThrottleGate(paths.THROTTLE_FILE))
+                               gate=ThrottleGate(paths.THROTTLE_FILE), access=params["access"],
+                               bot_check=BotCheckFlag(paths.BOT_CHECK_FILE))
         self.finish(job)
         return (f"{job.item}: {record.get('status')} {record.get('category', '')} "
                 f"{record.get('message', '')[:200]}").rstrip()
@@ -368,8 +539,14 @@ class DownloadStage(Stage):
             [[r["item_id"], r.get("category") or r["status"], r.get("message", "")]
              for r in records if r["status"] != "ok"]))
         summary = summarize(records)
+        if params["download"]["kinetics_source"] != "youtube":
+            summary["mirror"] = read_record(MIRROR_MARKER) or {}
         write_text(root / "time_share.csv", csv_text(
             ["phase", "seconds"], [["download", summary["download_seconds"]],
                                    ["ffmpeg", summary["ffmpeg_seconds"]]]))
         write_json(paths.metrics_file(self.name), summary)
-        return {k: summary[k] for k in ("items", "ok", "failed", "throttled", "bytes")}
+        if summary["advice"]:
+            print(f"download: items deferred by bot checks: {BOT_CHECK_ADVICE}",
+                  file=sys.stderr)
+        return {k: summary[k] for k in ("items", "ok", "failed", "throttled", "deferred",
+                                        "with_heatmap", "bytes")}

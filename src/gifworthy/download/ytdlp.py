@@ -9,6 +9,7 @@ from __future__ import annotations
 import contextlib
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
@@ -18,12 +19,61 @@ from pathlib import Path
 from typing import Any, Callable, Iterator
 
 from gifworthy.corpus.base import DownloadItem
-from gifworthy.download.failures import classify, ffmpeg_http_status, ffmpeg_problems
+from gifworthy.download.access import access_options
+from gifworthy.download.failures import Failure, classify, ffmpeg_http_status, ffmpeg_problems
 from gifworthy.download.sources import Attempt
 from gifworthy.download.throttle import parse_retry_after
 from gifworthy.media.probe import remote_duration
 
-__all__ = ["YtDlpSource", "format_selector"]
+__all__ = ["INFO_FIELDS", "YtDlpSource", "compact_heatmap", "fetch_info", "format_selector",
+           "kept_info"]
+
+
+# The info dict's fields a status record keeps (downstream stages read them: the features'
+# context reads title and categories; ``heatmap`` is YouTube's "Most replayed" curve, about
+# 100 points of {start_time, end_time, value}, present on popular videos only, kept as
+# :func:`compact_heatmap` makes it: 650,000 records of 100 dicts would be 4 GB of JSON).
+INFO_FIELDS = ("id", "title", "duration", "fps", "width", "height", "view_count",
+               "like_count", "comment_count", "categories", "tags", "upload_date", "uploader",
+               "channel_id", "webpage_url", "extractor_key", "heatmap")
+
+
+def compact_heatmap(points: Any) -> dict[str, Any] | None:
+    """yt-dlp's heatmap as ``{"step": s, "values": [...]}`` when its markers are the usual
+    equal steps from 0 (YouTube's are), else ``{"points": [[start, end, value], ...]}``;
+    values rounded to 4 places. None when there is no usable point."""
+    rows = [(float(p["start_time"]), float(p["end_time"]), float(p["value"]))
+            for p in points or [] if isinstance(p, dict)
+            and {"start_time", "end_time", "value"} <= set(p)]
+    if not rows:
+        return None
+    step = rows[0][1] - rows[0][0]
+    uniform = step > 0 and all(abs(a - i * step) < 0.01 and abs(b - a - step) < 0.01
+                               for i, (a, b, _) in enumerate(rows))
+    if uniform:
+        return {"step": round(step, 6), "values": [round(v, 4) for _, _, v in rows]}
+    return {"points": [[round(a, 3), round(b, 3), round(v, 4)] for a, b, v in rows]}
+
+
+def kept_info(info: dict[str, Any] | None) -> dict[str, Any]:
+    """The :data:`INFO_FIELDS` of a yt-dlp info dict (JSON types only, none left empty)."""
+    if not info:
+        return {}
+    out: dict[str, Any] = {}
+    for name in INFO_FIELDS:
+        value = info.get(name)
+        if value is None or value == [] or value == "":
+            continue
+        if name == "heatmap":
+            value = compact_heatmap(value)
+            if not value:
+                continue
+        elif isinstance(value, (list, tuple)):
+            value = [str(v) for v in value]
+        elif not isinstance(value, (str, int, float, bool)):
+            value = str(value)
+        out[name] = value
+    return out
 
 
 # --------------------------------------------------------------------------------------------
@@ -80,27 +130,36 @@ def _capture_stderr_fd() -> Iterator[Callable[[], str]]:
             os.close(saved)
 
 
-def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _Logger, *,
-                on_postprocessor: Callable[[dict[str, Any]], None]) -> dict[str, Any]:
-    import yt_dlp.utils
-
-    params: dict[str, Any] = {
-        "format": format_selector(dl["max_height"]),
-        "outtmpl": {"default": str(outdir / "media.%(ext)s")},
-        "merge_output_format": "mp4",
-        "noplaylist": True,
+def _base_params(dl: dict[str, Any], logger: _Logger, access: dict[str, Any],
+                 private_dir: Path) -> dict[str, Any]:
+    return {
         # Not quiet: yt-dlp would pass "-loglevel quiet" to ffmpeg and hide the HTTP status of
         # a failed segment download. Messages go to our logger, not the terminal.
         "quiet": False,
         "no_warnings": False,
         "noprogress": True,
         "logger": logger,
+        "noplaylist": True,
+        "socket_timeout": float(dl["socket_timeout"]),
+        "cachedir": False,
+        **access_options(access, private_dir),
+    }
+
+
+def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _Logger, *,
+                on_postprocessor: Callable[[dict[str, Any]], None], access: dict[str, Any],
+                private_dir: Path) -> dict[str, Any]:
+    import yt_dlp.utils
+
+    params: dict[str, Any] = {
+        **_base_params(dl, logger, access, private_dir),
+        "format": format_selector(dl["max_height"]),
+        "outtmpl": {"default": str(outdir / "media.%(ext)s")},
+        "merge_output_format": "mp4",
         "retries": 3,
         "fragment_retries": 3,
-        "socket_timeout": float(dl["socket_timeout"]),
         "overwrites": True,
         "continuedl": False,
-        "cachedir": False,
         "postprocessor_hooks": [on_postprocessor],
         # ffmpeg (the downloader of segments) has no read timeout of its own: without this a
         # stalled host holds the download slot until it hangs up, or forever.
@@ -116,10 +175,46 @@ def _ydl_params(item: DownloadItem, dl: dict[str, Any], outdir: Path, logger: _L
     return params
 
 
-def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> Attempt:
-    import yt_dlp
+def _failure(exc: Exception) -> tuple[str, int | None, float | None]:
+    """yt-dlp's error as (message, HTTP status, Retry-After)."""
     import yt_dlp.networking.exceptions
     import yt_dlp.utils
+
+    if not isinstance(exc, yt_dlp.utils.DownloadError):
+        return f"{type(exc).__name__}: {exc}", None, None
+    cause = exc.exc_info[1] if exc.exc_info else None
+    http_error = getattr(yt_dlp.networking.exceptions, "HTTPError", ())
+    if http_error and isinstance(cause, http_error):
+        headers = getattr(getattr(cause, "response", None), "headers", {}) or {}
+        return (str(exc), getattr(cause, "status", None),
+                parse_retry_after(headers.get("Retry-After")))
+    return str(exc), None, None
+
+
+def fetch_info(url: str, dl: dict[str, Any], access: dict[str, Any]
+               ) -> tuple[dict[str, Any] | None, Failure | None]:
+    """The info dict of ``url`` without downloading the video (to keep the metadata of a
+    download made before records kept it)."""
+    import yt_dlp
+
+    logger = _Logger()
+    private_dir = Path(tempfile.mkdtemp(prefix="gifworthy-access-"))
+    try:
+        params = _base_params(dl, logger, access, private_dir)
+        with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]  # yt-dlp's TypedDict
+            info = ydl.extract_info(url, download=False)
+        clean: Any = ydl.sanitize_info(info) if info else None  # yt-dlp's TypedDict
+        return clean, None
+    except Exception as exc:  # yt-dlp surfaces odd things (OSError, ValueError) too
+        message, status, retry_after = _failure(exc)
+        return None, classify(message, status=status, retry_after=retry_after)
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
+
+
+def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path,
+             access: dict[str, Any]) -> Attempt:
+    import yt_dlp
 
     logger = _Logger()
     timings = {"pp_start": 0.0, "pp_total": 0.0}
@@ -131,27 +226,27 @@ def _attempt(item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path) -> 
             timings["pp_total"] += time.perf_counter() - timings["pp_start"]
             timings["pp_start"] = 0.0
 
-    params = _ydl_params(item, dl, tmpdir, logger, on_postprocessor=on_pp)
+    # Cookies are copied outside the data folder, for this try only.
+    private_dir = Path(tempfile.mkdtemp(prefix="gifworthy-access-"))
     t0 = time.perf_counter()
     status: int | None = None
     retry_after: float | None = None
     message = ""
     info: Any = None
-    with _capture_stderr_fd() as read_stderr:
-        try:
-            with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]  # yt-dlp's own TypedDict
-                info = ydl.extract_info(url, download=True)
-        except yt_dlp.utils.DownloadError as exc:
-            message = str(exc)
-            cause = exc.exc_info[1] if exc.exc_info else None
-            http_error = getattr(yt_dlp.networking.exceptions, "HTTPError", ())
-            if http_error and isinstance(cause, http_error):
-                status = getattr(cause, "status", None)
-                headers = getattr(getattr(cause, "response", None), "headers", {}) or {}
-                retry_after = parse_retry_after(headers.get("Retry-After"))
-        except Exception as exc:  # yt-dlp surfaces odd things (OSError, ValueError) too
-            message = f"{type(exc).__name__}: {exc}"
-        stderr = read_stderr()
+    try:
+        params = _ydl_params(item, dl, tmpdir, logger, on_postprocessor=on_pp, access=access,
+                             private_dir=private_dir)
+        with _capture_stderr_fd() as read_stderr:
+            try:
+                with yt_dlp.YoutubeDL(params) as ydl:  # type: ignore[arg-type]  # yt-dlp's TypedDict
+                    info = ydl.extract_info(url, download=True)
+                    if info:
+                        info = ydl.sanitize_info(info)
+            except Exception as exc:  # yt-dlp surfaces odd things (OSError, ValueError) too
+                message, status, retry_after = _failure(exc)
+            stderr = read_stderr()
+    finally:
+        shutil.rmtree(private_dir, ignore_errors=True)
     elapsed = time.perf_counter() - t0
     if info is None or message:
         detail = message
@@ -225,6 +320,10 @@ class YtDlpSource:
     def handles(self, url: str) -> bool:
         return url.startswith(("http://", "https://"))
 
-    def fetch(self, item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path
-              ) -> Attempt:
-        return _attempt(item, url, dl, tmpdir)
+    def fetch(self, item: DownloadItem, url: str, dl: dict[str, Any], tmpdir: Path,
+              access: dict[str, Any]) -> Attempt:
+        return _attempt(item, url, dl, tmpdir, access)
+
+    def info(self, url: str, dl: dict[str, Any], access: dict[str, Any]
+             ) -> tuple[dict[str, Any] | None, Failure | None]:
+        return fetch_info(url, dl, access)

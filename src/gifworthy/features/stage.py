@@ -21,7 +21,7 @@ from gifworthy.media.decode import Stream, decode_streams
 from gifworthy.media.probe import MediaError, frame_rate, probe
 from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.pipeline import paths
-from gifworthy.pipeline.records import source_video
+from gifworthy.pipeline.records import read_record, source_video
 from gifworthy.pipeline.stage import Job, Stage, write_index
 from gifworthy.segments import COLUMNS, read_table
 from gifworthy.shots.stage import load_shots
@@ -150,7 +150,8 @@ def summarize(files: list[Any]) -> dict[str, Any]:
 
 
 class FeaturesStage(Stage):
-    """One job per video with GIFs; the video's title and category come from the manifest."""
+    """One job per video with GIFs; the video's title and category come from its download
+    record (the site's metadata), else from the manifest."""
 
     name = "features"
     pool = "serial"
@@ -165,14 +166,20 @@ class FeaturesStage(Stage):
 
     def _job(self, params: dict[str, Any], video: str, info: dict[str, VideoInfo]) -> Job:
         known = info.get(video) or VideoInfo(video)
+        # The site's own title and category (kept by the download record) before what the
+        # corpus file says: Kinetics lists have neither, and titles change.
+        record = paths.download_record(params, video)
+        site = (read_record(record) or {}).get("info") or {}
+        categories = site.get("categories") or [known.category]
         output = paths.item_file(self.folder(params), video, ".npz")
         return Job(self.name, video, output, media=(paths.seconds_file(output),),
-                   records={"download": paths.download_record(params, video)},
+                   records={"download": record},
                    files={"segments": paths.item_file(paths.segments_dir(params), video, ".csv"),
                           "shots": paths.item_file(paths.shots_dir(params), video, ".npz")},
                    settings={"features": params["features"],
                              "runtime": params["inference"]["runtime"],
-                             "category": known.category, "title": known.title})
+                             "category": str(categories[0] or ""),
+                             "title": str(site.get("title") or known.title)})
 
     def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
              ) -> dict[str, Job]:

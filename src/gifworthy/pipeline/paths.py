@@ -15,6 +15,7 @@ __all__ = [
     "EXPLORER_DIR", "FEATURES_ROOT", "GIFS_CSV", "GIF_FILES_CSV", "GIFS_ROOT", "LIVE_DIR",
     "MANIFEST_DIR", "METRICS_DIR", "MODELS_DIR", "SAMPLE_DIR", "SCREENTIME_MODEL_DIR",
     "SEGMENTS_ROOT", "SHOTS_ROOT", "SHARDS_DIR", "STATUS", "THROTTLE_FILE", "VIDEOS_CSV",
+    "BOT_CHECK_FILE",
     "bucket", "clips_dir", "item_file", "item_files", "slot",
     "download_dir", "download_record", "download_variant", "features_dir", "gifify_variant",
     "gifs_dir", "metrics_file", "seconds_file", "segments_dir", "shots_dir", "timings_file",
@@ -44,6 +45,8 @@ ABLATION_DIR = Path("data/ablation")
 LIVE_DIR = Path("dvclive/train")
 METRICS_DIR = Path("metrics")
 THROTTLE_FILE = Path(".gifworthy/throttle.json")
+# Sites that asked for a bot check during this run (cleared when the next run is prepared).
+BOT_CHECK_FILE = Path(".gifworthy/bot_check.json")
 # Execution state of the shard jobs (plans, done markers, progress): machine state, never data,
 # so it is neither in git nor in DVC (a different shard size must change no output's bytes).
 SHARDS_DIR = Path(".gifworthy/shards")

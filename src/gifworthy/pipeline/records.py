@@ -13,7 +13,7 @@ __all__ = ["AlignmentRecord", "DownloadRecord", "GifRecord", "Status", "TrimReco
            "source_of_record", "source_video",
            "read_record", "record_version"]
 
-Status = Literal["ok", "failed", "skipped", "throttled", "missing"]
+Status = Literal["ok", "failed", "skipped", "throttled", "deferred", "missing"]
 
 
 class DownloadRecord(TypedDict, total=False):
@@ -41,6 +41,10 @@ class DownloadRecord(TypedDict, total=False):
     width: int
     height: int
     fps: float
+    # The video's metadata from its site (gifworthy.download.ytdlp.INFO_FIELDS; None when the
+    # site gave none), and why it is missing when fetching it failed.
+    info: dict[str, Any] | None
+    info_error: str
 
 
 class TrimRecord(TypedDict, total=False):

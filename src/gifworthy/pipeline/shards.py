@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import concurrent.futures as cf
 import multiprocessing
+import os
 import sys
 import time
 import traceback
@@ -265,6 +266,9 @@ def run_shard(stage: Stage, params: dict[str, Any], shard: str, *, workers: int 
                         stage_total=int(plan["items"]), out=out)
     progress.report()
     workers = max(1, min(workers, len(todo) or 1))
+    # Worker k of shard s is worker s*workers+k of the stage (the download proxies' round
+    # robin starts there, so concurrent shards spread over the proxies).
+    os.environ["GIFWORTHY_WORKER_BASE"] = str(int(shard) * workers)
     if stage.pool == "serial" or workers == 1:
         _collect(progress, (_run(stage, params, j) for j in todo))
     else:

@@ -155,6 +155,15 @@ class Stage:
         failed transiently, or in a category ``params`` retries, are tried again)."""
         return True
 
+    def begin(self, params: dict[str, Any]) -> None:
+        """Called once by :func:`prepare`, before anything runs (a run-wide state to reset:
+        the download stage's bot-check deferrals; a setting to check once, not per item)."""
+
+    def refresh(self, params: dict[str, Any], job: Job) -> bool:
+        """Whether a finished, current output runs again with its files left in place (the
+        job updates its record: downloads made before records kept the video's metadata)."""
+        return False
+
     def relocated(self, params: dict[str, Any], job: Job) -> None:
         """Called after a job's files moved from the flat layout into bucket folders (paths
         recorded inside an output are fixed here)."""
@@ -239,6 +248,7 @@ def prepare(stage: Stage, params: dict[str, Any], *,
     650,000-item stage reads the item ids and nothing else."""
     from gifworthy.pipeline.shards import write_plan
 
+    stage.begin(params)
     removed: list[Path] = []
     for parent, keep, pattern in stage.variant_levels(params):
         removed += remove_other_variants(parent, keep, pattern)
@@ -288,6 +298,11 @@ def prepare(stage: Stage, params: dict[str, Any], *,
             counts["adopted"] += 1
         current = key.read_text(encoding="utf-8").strip() if key.exists() else ""
         if current == fingerprint(job, code) and stage.keep(params, job):
+            if stage.refresh(params, job):
+                # Not done (no key), yet nothing of it is removed: the job updates it.
+                key.unlink()
+                counts["refresh"] = counts.get("refresh", 0) + 1
+                continue
             counts["kept"] += 1
             done.add(item)
             continue

@@ -4,11 +4,14 @@ read as a corpus: its Video2GIF ``metadata.txt``, Kinetics ``kinetics.csv`` and
 carries on: every video's title, category and true shot starts (``sources.json``), and the
 user-style GIF files with their true segments and distortions (``gifs.json``). While the
 download stage runs, :meth:`SampleReader.media_server` serves the videos on 127.0.0.1 as a
-video site (``/watch?v=<id>`` pages, ``/videos/<id>.mp4``)."""
+video site (``/watch?v=<id>`` pages, ``/api/videos/<id>.json`` metadata with a synthetic
+"Most replayed" heatmap (:mod:`gifworthy.sample.site`), ``/videos/<id>.mp4``), which the
+site's yt-dlp extractor plugin reads as YouTube's is read."""
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -27,6 +30,7 @@ from gifworthy.corpus.video2gif import (
     video_infos,
 )
 from gifworthy.sample.corpus import resolve_source, source_ref
+from gifworthy.sample.site import site_info
 
 __all__ = ["SampleReader"]
 
@@ -50,17 +54,18 @@ class SampleReader:
         rejections += rej
         test_ids, rej = read_split_file(folder / "testset.txt")
         rejections += rej
-        # The metadata's facts (views...), then what only the sample knows: every video's
-        # title (GIF or not), its loopback URL and its true shot starts.
+        # The metadata's facts (titles, categories, views of the GIF videos), then what only
+        # the sample knows: every video's loopback URL, length and true shot starts. Titles
+        # and categories of the other videos come from the site, through the download
+        # records (as for any corpus), not from the sample's files.
         videos = video_infos(gifs)
         for v in read_json(folder / "sources.json"):
             cuts = None
             if v.get("shots"):
                 cuts = tuple(int(round(s["start"] * float(v["fps"]))) for s in v["shots"][1:])
-            known = videos.get(v["youtube_id"])
-            videos[v["youtube_id"]] = VideoInfo(
-                v["youtube_id"], title=v["title"], category=v["category"],
-                views=known.views if known else None, duration=float(v["duration"]),
+            known = videos.get(v["youtube_id"]) or VideoInfo(v["youtube_id"])
+            videos[v["youtube_id"]] = dataclasses.replace(
+                known, duration=float(v["duration"]),
                 url=f"{MEDIA_SERVER_PLACEHOLDER}/watch?v={v['youtube_id']}", cuts=cuts)
         gif_files = [GifFile(g["gif_id"], g["youtube_id"], source_ref(g), int(g["start_frame"]),
                              int(g["end_frame"]), g["distortion"], bool(g.get("decoy_of")))
@@ -72,10 +77,14 @@ class SampleReader:
     def media_server(self, corpus: dict[str, Any], root: Path) -> Iterator[str | None]:
         from gifworthy.sample.server import MediaServer
 
-        folder = root / str(corpus["source"])
-        routes, heights = {}, {}
+        folder = _folder(corpus, root)
+        views = {vid: v.views for vid, v in
+                 video_infos(read_video2gif_metadata(folder / "metadata.txt")[0]).items()}
+        routes, heights, infos = {}, {}, {}
         for video in read_json(folder / "sources.json"):
-            routes[f"/videos/{video['youtube_id']}.mp4"] = resolve_source(video, root)
-            heights[video["youtube_id"]] = int(video["height"])
-        with MediaServer(routes, heights=heights) as server:
+            vid = video["youtube_id"]
+            routes[f"/videos/{vid}.mp4"] = resolve_source(video, root)
+            heights[vid] = int(video["height"])
+            infos[vid] = site_info(video, views.get(vid))
+        with MediaServer(routes, heights=heights, infos=infos) as server:
             yield server.base_url

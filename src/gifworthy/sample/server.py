@@ -13,6 +13,7 @@ from __future__ import annotations
 import dataclasses
 import html
 import http.server
+import json
 import mimetypes
 import re
 import socket
@@ -76,11 +77,17 @@ class MediaServer:
             ``/watch?v=<id>``, an HTML5 ``<video>`` page with the rendition's height, so
             yt-dlp extracts the page first and then fetches the media, as on YouTube.
         heights: video id -> frame height announced on its watch page.
+        infos: video id -> the site's metadata of the video (title, duration, view_count,
+            like_count, categories, tags, upload_date, heatmap, width, height, fps), served
+            as JSON at ``/api/videos/<id>.json`` with its format list, for the sample site's
+            yt-dlp extractor (``gifworthy.sample.ytdlp_plugins``). A video with infos but no
+            media route answers as removed.
         rate: cap on each connection's body rate in bytes/s (0: unlimited), to model a real
             link in benchmarks; loopback itself moves gigabytes a second.
 
     Use as a context manager; ``base_url`` is valid once started. ``requests`` counts
-    requests per path and ``bytes_sent`` the body bytes per path (for benchmarks and tests).
+    requests per path and ``bytes_sent`` the body bytes per path (for benchmarks and tests);
+    ``headers`` keeps each request's path (with its query) and headers (cookies, ranges).
     """
 
     def __init__(
@@ -91,9 +98,12 @@ class MediaServer:
         port: int = 0,
         pages: bool = True,
         heights: Mapping[str, int] | None = None,
+        infos: Mapping[str, Mapping[str, object]] | None = None,
         rate: float = 0.0,
     ) -> None:
         self.rate = rate
+        self.infos = {k: dict(v) for k, v in (infos or {}).items()}
+        self.headers: list[tuple[str, dict[str, str]]] = []
         self.pages = pages
         self.heights = dict(heights or {})
         self.routes: dict[str, Path] = {k: Path(v) for k, v in (routes or {}).items()}
@@ -205,6 +215,8 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
 
         def _serve(self, *, head: bool) -> None:
             path = self.path.split("?", 1)[0]
+            with server._lock:
+                server.headers.append((self.path, dict(self.headers.items())))
             fault = server._take_fault(self.path) or server._take_fault(path)
             if fault is not None and fault.delay:
                 time.sleep(fault.delay)
@@ -221,6 +233,9 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                 return
             if path == "/watch" and server.pages:
                 self._watch_page(head=head)
+                return
+            if path.startswith("/api/videos/") and path.endswith(".json"):
+                self._api(path[len("/api/videos/"):-len(".json")], head=head)
                 return
             file = server.routes.get(path)
             if file is None or not file.is_file():
@@ -297,6 +312,28 @@ def _make_handler(server: MediaServer) -> type[http.server.BaseHTTPRequestHandle
                 server._count(self.command, path, status, 0)
             if sent < length:
                 self.close_connection = True
+
+        def _api(self, vid: str, *, head: bool) -> None:
+            media = f"/videos/{vid}.mp4"
+            info = server.infos.get(vid)
+            if info is None and media in server.routes:
+                info = {"title": vid, "height": server.heights.get(vid)}
+            if info is None or media not in server.routes:
+                status, data = 404, {"error": "Video unavailable. This video has been removed "
+                                              "by the uploader"}
+            else:
+                status = 200
+                fmt = {"url": media, "height": info.get("height"),
+                       "width": info.get("width"), "fps": info.get("fps")}
+                data = {**info, "formats": [fmt]}
+            body = json.dumps(data).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            if not head:
+                self.wfile.write(body)
+            server._count(self.command, self.path, status, len(body))
 
         def _watch_page(self, *, head: bool) -> None:
             query = urllib.parse.parse_qs(urllib.parse.urlsplit(self.path).query)
