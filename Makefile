@@ -75,6 +75,7 @@ bench: setup
 	python benchmarks/bench_plan.py --json benchmarks/results/plan.json
 	python benchmarks/bench_overhead.py --json benchmarks/results/overhead.json
 	python benchmarks/bench_dvc_layout.py --json benchmarks/results/dvc_layout.json
+	python benchmarks/bench_mirror.py --json benchmarks/results/mirror.json
 
 # Re-pin after changing pyproject.toml dependencies.
 lock: $(STAMP)

@@ -251,6 +251,31 @@ def test_the_site_sees_the_cookie_and_the_file_stays_as_it_was(site, tmp_path, s
     assert not list((tmp_path / "out").rglob("cookies*"))  # no secret in the data folder
 
 
+def test_cookies_from_a_browser_profile_reach_the_site(site, tmp_path):
+    """``cookies_from_browser: firefox:<profile>`` through yt-dlp's own reader of Firefox's
+    cookie store (a real cookies.sqlite, as Firefox writes it)."""
+    import sqlite3
+
+    profile = tmp_path / "firefox-profile"
+    profile.mkdir()
+    db = sqlite3.connect(profile / "cookies.sqlite")
+    db.execute("CREATE TABLE moz_cookies (id INTEGER PRIMARY KEY, originAttributes TEXT "
+               "NOT NULL DEFAULT '', name TEXT, value TEXT, host TEXT, path TEXT, expiry "
+               "INTEGER, lastAccessed INTEGER, creationTime INTEGER, isSecure INTEGER, "
+               "isHttpOnly INTEGER)")
+    db.execute("INSERT INTO moz_cookies (name, value, host, path, expiry, isSecure, "
+               "isHttpOnly) VALUES ('PREF', 'from-firefox-7', '127.0.0.1', '/', 4102444800, "
+               "0, 0)")
+    db.execute("PRAGMA user_version = 15")
+    db.commit()
+    db.close()
+    srv = site()
+    rec = fetch(item(srv, "aaaaaaaaaaa"), tmp_path / "out",
+                cookies_from_browser=f"firefox:{profile}")
+    assert rec["status"] == "ok", rec["message"]
+    assert all("PREF=from-firefox-7" in h.get("Cookie", "") for _, h in srv.headers)
+
+
 def test_a_missing_cookies_file_fails_the_run_naming_the_key(tmp_path, monkeypatch):
     monkeypatch.chdir(tmp_path)
     with pytest.raises(AccessError, match="access.cookies_file"):
