@@ -175,6 +175,10 @@ def test_heatmaps_are_kept_compact_and_whole():
               {"start_time": 3, "end_time": 7, "value": 1.0}]
     assert compact_heatmap(uneven) == {"points": [[0, 1, 0.5], [3, 7, 1.0]]}
     assert compact_heatmap([{"value": 1}]) is None and compact_heatmap(None) is None
+    # Times rounded to the millisecond (as the sample site and YouTube's players write them).
+    rounded = [{"start_time": round(i * 0.19837, 3), "end_time": round((i + 1) * 0.19837, 3),
+                "value": 0.5} for i in range(100)]
+    assert compact_heatmap(rounded)["step"] == pytest.approx(0.19837, abs=1e-4)
 
 
 # ------------------------------------------------------------------------------------------

@@ -23,6 +23,8 @@ def status_records(repo: Path, variant: str = "h360_exact") -> dict[str, dict]:
         return {}
     out = {}
     for p in folder.glob("*/*.json"):
+        if p.name.startswith("."):
+            continue  # a record being written (a .tmp- file, renamed into place when whole)
         try:
             out[p.stem] = json.loads(p.read_text())
         except ValueError:  # being written right now

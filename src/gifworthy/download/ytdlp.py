@@ -47,9 +47,11 @@ def compact_heatmap(points: Any) -> dict[str, Any] | None:
             and {"start_time", "end_time", "value"} <= set(p)]
     if not rows:
         return None
-    step = rows[0][1] - rows[0][0]
-    uniform = step > 0 and all(abs(a - i * step) < 0.01 and abs(b - a - step) < 0.01
-                               for i, (a, b, _) in enumerate(rows))
+    # The step from the whole span: markers written with rounded times still read as equal.
+    step = (rows[-1][1] - rows[0][0]) / len(rows)
+    uniform = rows[0][0] == 0 and step > 0 and all(
+        abs(a - i * step) < 0.01 and abs(b - (i + 1) * step) < 0.01
+        for i, (a, b, _) in enumerate(rows))
     if uniform:
         return {"step": round(step, 6), "values": [round(v, 4) for _, _, v in rows]}
     return {"points": [[round(a, 3), round(b, 3), round(v, 4)] for a, b, v in rows]}
