@@ -38,10 +38,11 @@ import urllib.request
 from pathlib import Path
 from typing import Any, Callable, Iterable
 
-from gifworthy.core.fsutil import read_json, write_json
+from gifworthy.core.fsutil import write_json
 from gifworthy.corpus.base import DownloadItem
 from gifworthy.download.sources import resolve_url
 from gifworthy.pipeline import paths
+from gifworthy.pipeline.records import read_record
 
 __all__ = ["MIRROR_DIR", "MIRROR_SPLITS", "archive_list_url", "mirror_split", "sync_mirror",
            "wanted_from_mirror"]
@@ -141,7 +142,7 @@ def wanted_from_mirror(items: Iterable[DownloadItem], out_dir: Path, mode: str
     for item in items:
         if not item.is_segment:
             continue  # the archives hold clips only
-        record = _read_json_or_none(status_path(out_dir, item.item_id))
+        record = read_record(status_path(out_dir, item.item_id))
         status = (record or {}).get("status")
         lasting = status == "failed" and not (record or {}).get("retry")
         if status == "ok" or (lasting and (mode == "mirror" or "mirror" in (record or {}))):
@@ -149,13 +150,6 @@ def wanted_from_mirror(items: Iterable[DownloadItem], out_dir: Path, mode: str
         if mode == "mirror" or lasting:
             wanted[item.item_id] = item
     return wanted
-
-
-def _read_json_or_none(path: Path) -> Any:
-    try:
-        return read_json(path)
-    except (OSError, ValueError):
-        return None
 
 
 # Clips validated and recorded at once while the archive streams on (the work is two
@@ -239,7 +233,7 @@ def sync_mirror(params: dict[str, Any], items: list[DownloadItem], *,
         def one(url: str, clips: dict[str, DownloadItem] = clips,
                 index_dir: Path = index_dir, split: str = split) -> tuple[int, bool]:
             name = url.rsplit("/", 1)[-1]
-            index = _read_json_or_none(index_dir / f"{name}.json")
+            index = read_record(index_dir / f"{name}.json")
             if index is not None and not set(clips) & set(m[:-4] for m in index["members"]):
                 return 0, False  # listed before, holds nothing still wanted
             archive = root / "archives" / split / name
@@ -273,7 +267,7 @@ def sync_mirror(params: dict[str, Any], items: list[DownloadItem], *,
             continue  # clips of an archive not read yet may still be in it: next run
         listed: set[str] = set()
         for index_file in index_dir.glob("*.json"):
-            listed.update(m[:-4] for m in (_read_json_or_none(index_file) or {}).get(
+            listed.update(m[:-4] for m in (read_record(index_file) or {}).get(
                 "members", []))
         for clip, item in sorted(clips.items()):
             if clip not in listed:
@@ -286,5 +280,5 @@ def sync_mirror(params: dict[str, Any], items: list[DownloadItem], *,
 def _placed(wanted: dict[str, DownloadItem], out_dir: Path) -> int:
     from gifworthy.download.stage import status_path
 
-    records = (_read_json_or_none(status_path(out_dir, clip)) or {} for clip in wanted)
+    records = (read_record(status_path(out_dir, clip)) or {} for clip in wanted)
     return sum(1 for r in records if r.get("source") == "mirror" and r.get("status") == "ok")
