@@ -74,7 +74,7 @@ bench: setup
 	cd benchmarks && python bench_align.py
 	python benchmarks/bench_plan.py --json benchmarks/results/plan.json
 	python benchmarks/bench_overhead.py --json benchmarks/results/overhead.json
-	python benchmarks/bench_dvc_layout.py --json benchmarks/results/dvc_layout.json
+	python benchmarks/bench_dvc_layout.py --per-file --json benchmarks/results/dvc_layout.json
 	python benchmarks/bench_mirror.py --json benchmarks/results/mirror.json
 
 # Re-pin after changing pyproject.toml dependencies.

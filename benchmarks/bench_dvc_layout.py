@@ -1,31 +1,33 @@
-"""DVC at full size: `dvc status` with nothing to do, and a report gathering every record,
-on a simulated Kinetics-700 output (650,000 clips), in two layouts.
+"""DVC at full size: `dvc status` with nothing to do, a stage's report, and the pack and
+unpack steps, on a simulated Kinetics-700 output (650,000 clips), in the two layouts.
 
-* **one file per clip** (the layout the stages write today): per clip a tiny media file,
-  its JSON record and its job key, in 256 bucket folders (``<bucket>/<id>.*``), about
-  2,000,000 files in one DVC output;
-* **one archive per bucket**: the same bytes packed into 256 uncompressed tar files.
+The trim stage's output is written as the stages write it: per clip a tiny media file, its
+JSON record and its job key, in 256 bucket folders (``<bucket>/<id>.*``), about 2,000,000
+files. Then, with this project's own code and ``.dvcignore``:
 
-For each: generating the files, `dvc add` (hashing every file once), then `dvc status` with
-nothing to do (median of ``--repeat``), which is what every `dvc repro` and `dvc status`
-pays. Then the trim stage's own report (`gifworthy report trim`) over a 650,000-clip
-manifest whose records all exist: the goal is at most 30 s. The reference in the same run is
-the file system alone: `os.scandir` of every bucket (what any status must at least stat).
+* **packs** (the layout DVC versions): ``gifworthy pack trim`` writes one uncompressed tar
+  per bucket (256 files); ``.dvcignore`` keeps the loose bucket folders out of DVC. Timed:
+  the first pack, a second pack with nothing changed, ``gifworthy unpack`` with nothing to do
+  and a fresh clone's unpack of every file, ``dvc add``, ``dvc status`` with nothing to do;
+* **one file per clip** (the layout DVC versioned before, ``--per-file``): the same folder
+  with the bucket line taken out of ``.dvcignore``: ``dvc add`` and ``dvc status``.
 
-Usage: python benchmarks/bench_dvc_layout.py [--clips 650000] [--repeat 3]
+Also `gifworthy report trim` over the 650,000 records (goal: at most 30 s). The reference in
+the same run is the file system alone: ``os.scandir`` and ``stat`` of every file (what any
+status of the per-file layout must at least do).
+
+Usage: python benchmarks/bench_dvc_layout.py [--clips 650000] [--repeat 3] [--per-file]
        [--json benchmarks/results/dvc_layout.json]
 """
 
 from __future__ import annotations
 
 import argparse
-import io
 import json
 import os
 import shutil
 import statistics
 import sys
-import tarfile
 import tempfile
 import time
 from pathlib import Path
@@ -69,24 +71,6 @@ def write_per_file(variant: Path, items: list[str]) -> int:
     return count
 
 
-def write_archives(folder: Path, items: list[str]) -> int:
-    """The same files, one uncompressed tar per bucket."""
-    by_bucket: dict[str, list[str]] = {}
-    for item in items:
-        by_bucket.setdefault(paths.bucket(item), []).append(item)
-    folder.mkdir(parents=True, exist_ok=True)
-    for b, members in sorted(by_bucket.items()):
-        with tarfile.open(folder / f"{b}.tar", "w", format=tarfile.PAX_FORMAT) as tar:
-            for item in members:
-                for name, data in ((f"status/{item}.json", record(item, "")),
-                                   (f"status/{item}.json.key", b"0" * 64 + b"\n"),
-                                   (f"clips/{item}.mp4", MEDIA)):
-                    info = tarfile.TarInfo(name)
-                    info.size = len(data)
-                    tar.addfile(info, io.BytesIO(data))
-    return len(by_bucket)
-
-
 def scandir_all(root: Path) -> float:
     t0 = time.perf_counter()
     stack = [root]
@@ -111,55 +95,70 @@ def measure(folder: Path, target: str, repeat: int) -> dict:
     add = timed_run(["dvc", "add", target], folder)
     status = [timed_run(["dvc", "status", "-q"], folder) for _ in range(repeat)]
     return {"dvc_add_seconds": round(add, 1),
-            "dvc_status_seconds": round(statistics.median(status), 2),
-            "scandir_seconds": round(scandir_all(folder / target), 2)}
+            "dvc_status_seconds": round(statistics.median(status), 2)}
 
 
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--clips", type=int, default=650_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--per-file", action="store_true",
+                    help="also version the loose files one by one (973 s to add at 650,000)")
     ap.add_argument("--json", type=Path)
     args = ap.parse_args()
     results: dict = {"clips": args.clips}
+    gw = shutil.which("gifworthy") or "gifworthy"
     with tempfile.TemporaryDirectory() as tmp:
-        tmp = Path(tmp)
-        # The real manifest, so the report below reads the ids the stages would.
-        proj = tmp / "project"
+        # The real manifest, so the report and the pack step read the ids the stages would.
+        proj = Path(tmp) / "project"
         (proj / "data/annotations").mkdir(parents=True)
         make_kinetics(proj / "data/annotations/kinetics700.csv", args.clips)
         project(proj, {"format": "kinetics_csv", "source": "data/annotations/kinetics700.csv"},
                 2000)
-        gw = shutil.which("gifworthy") or "gifworthy"
+        shutil.copy(ROOT / ".dvcignore", proj / ".dvcignore")
         timed_run([gw, "manifest", "--out", "data/manifest"], proj)
         from gifworthy.corpus.manifest import read_download_ids
 
         items = read_download_ids(proj / "data/manifest/downloads.csv", segments_only=True)
         params = yaml.safe_load((proj / "params.yaml").read_text())
         variant = proj / paths.clips_dir(params)
-
         t0 = time.perf_counter()
         files = write_per_file(variant, items)
-        results["per_file"] = {"files": files, "write_seconds": round(time.perf_counter() - t0, 1)}
-        # The trim stage's report over every record (before DVC touches the folder).
+        results["files"] = files
+        results["write_seconds"] = round(time.perf_counter() - t0, 1)
+        results["scandir_stat_seconds"] = round(scandir_all(variant), 2)
         results["report_trim_seconds"] = round(timed_run([gw, "report", "trim"], proj), 1)
-        # Measured in a repository of its own (the project's dvc.yaml already owns the path).
-        per_file = tmp / "per_file"
-        dvc_repo(per_file)
-        variant.rename(per_file / "clips")
-        results["per_file"].update(measure(per_file, "clips", args.repeat))
-        print(f"one file per clip: {files} files: " + json.dumps(results["per_file"]),
-              flush=True)
-
-        packed = tmp / "packed"
-        dvc_repo(packed)
-        t0 = time.perf_counter()
-        archives = write_archives(packed / "clips", items)
-        results["per_bucket_archive"] = {"files": archives,
-                                         "write_seconds": round(time.perf_counter() - t0, 1)}
-        results["per_bucket_archive"].update(measure(packed, "clips", args.repeat))
-        print(f"one archive per bucket: {archives} files: "
-              + json.dumps(results["per_bucket_archive"]))
+        packed: dict = {"first_pack_seconds": round(timed_run([gw, "pack", "trim"], proj), 1)}
+        packed["files"] = len(list((variant / "packs").glob("*.tar")))
+        packed["pack_again_seconds"] = round(timed_run([gw, "pack", "trim"], proj), 2)
+        packed["unpack_in_step_seconds"] = round(timed_run([gw, "unpack", "trim"], proj), 2)
+        # DVC in the project folder, with the project's .dvcignore (dvc.yaml set aside: it
+        # owns data/clips as the trim stage's output).
+        (proj / "dvc.yaml").rename(proj / "dvc.yaml.off")
+        for cmd in (["git", "init", "-q"], ["dvc", "init", "-q"],
+                    ["dvc", "config", "core.analytics", "false"]):
+            timed_run(cmd, proj)
+        packed.update(measure(proj, "data/clips", args.repeat))
+        results["packs"] = packed
+        print("packs: " + json.dumps(packed), flush=True)
+        # A fresh clone after `dvc pull`: the packs only, every loose file written back.
+        clone = Path(tmp) / "clone"
+        shutil.copytree(variant / "packs", clone / paths.clips_dir(params) / "packs")
+        for name in ("params.yaml", "data/manifest"):
+            (shutil.copytree if (proj / name).is_dir() else shutil.copy)(proj / name,
+                                                                      clone / name)
+        results["packs"]["fresh_unpack_seconds"] = round(
+            timed_run([gw, "unpack", "trim"], clone), 1)
+        shutil.rmtree(clone)
+        print(f"fresh clone unpack: {results['packs']['fresh_unpack_seconds']} s", flush=True)
+        if args.per_file:
+            shutil.rmtree(variant / "packs")
+            (proj / "data/clips.dvc").unlink()
+            ignore = proj / ".dvcignore"
+            ignore.write_text("".join(line for line in ignore.read_text().splitlines(True)
+                                      if "[0-9a-f][0-9a-f]" not in line))
+            results["per_file"] = measure(proj, "data/clips", args.repeat)
+            print("one file per clip: " + json.dumps(results["per_file"]), flush=True)
         print(f"gifworthy report trim over {len(items)} records: "
               f"{results['report_trim_seconds']} s")
     save(args.json, results)

@@ -18,6 +18,7 @@ from typing import Iterator
 import pytest
 
 from support import copy_project, run
+from test_packs import _loose_files
 
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(2400)]
 
@@ -60,6 +61,10 @@ def test_fresh_clone_pulls_everything_and_reruns_nothing(pushed, tmp_path):
     run(["dvc", "pull"], clone)
     _assert_nothing_to_do(clone)
     _same_data(repo, clone)
+    # DVC carried the packs; `gifworthy unpack` gives back every per-item file.
+    assert not _loose_files(clone)
+    run(["gifworthy", "unpack"], clone)
+    assert _loose_files(clone) == _loose_files(repo)
 
 
 def _free_port() -> int:

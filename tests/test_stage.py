@@ -266,3 +266,21 @@ def test_every_stage_refuses_a_hostile_item_id_before_reading_anything(
     assert main(["run-one", stage, item]) == 2
     assert "not a safe id" in capsys.readouterr().err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["params.yaml"]
+
+
+def test_read_records_reads_many_in_order_and_tolerates_bad_ones(tmp_path):
+    """The reports' bulk reader: records in the order asked, None for a missing, damaged or
+    non-object file, and NaN (which Python's json writes) read all the same."""
+    from gifworthy.pipeline.paths import item_file
+    from gifworthy.pipeline.records import read_records
+
+    texts = {"a": '{"status": "ok", "n": 1}', "b": '{"status": "ok", "x": NaN}',
+             "c": '{"status": "ok"', "d": "[1, 2]"}
+    for item, text in texts.items():
+        path = item_file(tmp_path, item, ".json")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    got = read_records(tmp_path, ["b", "missing", "a", "c", "d"])
+    assert got[0] is not None and got[0]["status"] == "ok" and got[0]["x"] != got[0]["x"]
+    assert got[1] is None and got[2] == {"status": "ok", "n": 1}
+    assert got[3] is None and got[4] is None

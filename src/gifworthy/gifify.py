@@ -15,7 +15,7 @@ from gifworthy.core.fsutil import write_json
 from gifworthy.corpus.manifest import read_download_ids, read_downloads, read_gif_rows
 from gifworthy.media.encode import GififyError, gifify
 from gifworthy.pipeline import paths
-from gifworthy.pipeline.records import GifRecord, read_record, source_of_record
+from gifworthy.pipeline.records import GifRecord, read_records, source_of_record
 from gifworthy.pipeline.stage import Job, Stage
 
 __all__ = ["KINDS", "GififyStage", "gifify_item", "summarize"]
@@ -78,6 +78,7 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 class GififyStage(Stage):
     """One job per clip (``clips/<item>``) and per Video2GIF GIF (``v2g/<gif_id>``)."""
+    reads = ("download", "trim")
 
     name = "gifify"
 
@@ -149,8 +150,12 @@ class GififyStage(Stage):
         return f"{job.item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
-        records = [r for r in (read_record(j.output) for j in self.jobs(params).values())
-                   if r is not None]
+        by_kind: dict[str, list[str]] = {}
+        for item in self.item_ids(params):
+            kind, _, item_id = item.partition("/")
+            by_kind.setdefault(kind, []).append(item_id)
+        records = [r for kind, ids in by_kind.items()
+                   for r in read_records(self.folder(params) / paths.STATUS / kind, ids) if r]
         summary = summarize(records)
         write_json(paths.metrics_file(self.name), summary)
         return summary

@@ -112,6 +112,7 @@ def summarize(tables: list[Path]) -> dict[str, Any]:
 
 class SegmentsStage(Stage):
     """One job per video with GIFs: its shots cut to length and labelled."""
+    reads = ("shots", "align")
 
     name = "segments"
     pool = "serial"

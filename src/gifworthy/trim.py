@@ -16,7 +16,7 @@ from gifworthy.core.fsutil import read_json, write_json
 from gifworthy.corpus.manifest import read_download_ids, read_downloads
 from gifworthy.media.encode import TrimError, trim
 from gifworthy.pipeline import paths
-from gifworthy.pipeline.records import TrimRecord, read_record
+from gifworthy.pipeline.records import TrimRecord, read_records
 from gifworthy.pipeline.stage import Job, Stage
 
 __all__ = ["TrimStage", "summarize", "trim_item"]
@@ -84,6 +84,7 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
 
 class TrimStage(Stage):
     """One job per clip annotation of the manifest."""
+    reads = ("download",)
 
     name = "trim"
 
@@ -118,9 +119,8 @@ class TrimStage(Stage):
         return f"{job.item}: {rec.get('status')} {rec.get('message', '')}".rstrip()
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
-        jobs = self.jobs(params)
-        records = [r for r in (read_record(jobs[i].output) for i in sorted(jobs))
-                   if r is not None]
+        ids = sorted(self.item_ids(params))
+        records = [r for r in read_records(self.folder(params) / paths.STATUS, ids) if r]
         summary = summarize(records)
         write_json(paths.metrics_file(self.name), summary)
         return summary

@@ -146,6 +146,7 @@ def metadata_agreement(records: list[dict[str, Any]], truth: dict[str, dict[str,
 
 class AlignStage(Stage):
     """One job per video with GIFs; its output is the list of its GIFs' alignments."""
+    reads = ("download", "gifify")
 
     name = "align"
     pool = "processes"

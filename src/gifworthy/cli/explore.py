@@ -10,10 +10,12 @@ from typing import Any
 from gifworthy.core.config import load_params
 from gifworthy.explorer.build import build_explorer, serve
 from gifworthy.pipeline import paths
+from gifworthy.pipeline.packs import unpack
 
 
 def cmd_explore(args: argparse.Namespace) -> int:
     params = load_params(args.params)
+    unpack(["gifify"], params)  # the page links the GIF files themselves
     if not args.no_build:
         print(json.dumps(build_explorer(
             paths.MANIFEST_DIR, paths.gifs_dir(params), Path(args.out),

@@ -29,7 +29,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Collection
 
-from gifworthy.core.fsutil import atomic_path, csv_text, read_json, write_json, write_text
+from gifworthy.core.fsutil import atomic_path, csv_text, write_json, write_text
 from gifworthy.core.ids import check_item_id
 from gifworthy.corpus.base import DownloadItem
 from gifworthy.corpus.manifest import read_download_ids, read_downloads
@@ -47,7 +47,7 @@ from gifworthy.download.throttle import BotCheckFlag, ThrottleGate, site_of
 from gifworthy.download.ytdlp import kept_info
 from gifworthy.media.probe import MediaError, check_complete, probe
 from gifworthy.pipeline import paths
-from gifworthy.pipeline.records import DownloadRecord, read_record
+from gifworthy.pipeline.records import DownloadRecord, read_record, read_records
 from gifworthy.pipeline.stage import Job, Stage
 
 __all__ = ["MIRROR_MARKER", "MIRROR_PENDING", "DownloadStage", "collect", "download_item",
@@ -298,16 +298,10 @@ def _meta(meta: dict[str, Any] | None) -> dict[str, Any]:
 
 def collect(items: list[DownloadItem], out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
     """Status records of the manifest's items (missing ones as status "missing")."""
-    out = Path(out_dir)
-    records = []
-    for item in items:
-        path = status_path(out, item.item_id)
-        try:
-            records.append(read_json(path))
-        except (OSError, ValueError):
-            records.append({"item_id": item.item_id, "youtube_id": item.youtube_id,
-                            "status": "missing", "category": "", "message": "no status record"})
-    return records
+    found = read_records(Path(out_dir) / paths.STATUS, [i.item_id for i in items])
+    return [record or {"item_id": item.item_id, "youtube_id": item.youtube_id,
+                       "status": "missing", "category": "", "message": "no status record"}
+            for item, record in zip(items, found)]
 
 
 def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:

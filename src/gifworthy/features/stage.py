@@ -152,6 +152,7 @@ def summarize(files: list[Any]) -> dict[str, Any]:
 class FeaturesStage(Stage):
     """One job per video with GIFs; the video's title and category come from its download
     record (the site's metadata), else from the manifest."""
+    reads = ("segments", "shots", "download")
 
     name = "features"
     pool = "serial"

@@ -18,7 +18,8 @@ __all__ = [
     "BOT_CHECK_FILE",
     "bucket", "clips_dir", "item_file", "item_files", "slot",
     "download_dir", "download_record", "download_variant", "features_dir", "gifify_variant",
-    "gifs_dir", "metrics_file", "seconds_file", "segments_dir", "shots_dir", "timings_file",
+    "gifs_dir", "metrics_file", "seconds_file", "segments_dir", "shots_dir", "stage_folder",
+    "timings_file",
     "trim_variant",
 ]
 
@@ -156,3 +157,14 @@ def features_dir(params: dict[str, Any]) -> Path:
     if "c3d" in p["extractors"] and p.get("c3d_weights"):
         name += "_" + Path(p["c3d_weights"]).stem
     return FEATURES_ROOT / segments_dir(params).name / name
+
+
+def stage_folder(stage: str, params: dict[str, Any]) -> Path:
+    """The variant folder of a fan-out stage's per-item files (what its ``Stage.folder``
+    returns), by stage name: where its packs are (:mod:`gifworthy.pipeline.packs`)."""
+    folders = {"download": download_dir, "trim": clips_dir, "gifify": gifs_dir,
+               "align": lambda _: ALIGN_DIR / STATUS, "shots": shots_dir,
+               "segments": segments_dir, "features": features_dir}
+    if stage not in folders:
+        raise ValueError(f"no fan-out stage {stage!r} (stages: {', '.join(folders)})")
+    return folders[stage](params)

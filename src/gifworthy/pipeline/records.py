@@ -3,15 +3,19 @@ bad item is a record, never a failed stage (GUIDE 3, trap 2). Typed here, once."
 
 from __future__ import annotations
 
+import json
 import os
 from pathlib import Path
-from typing import Any, Literal, TypedDict
+from typing import Any, Iterable, Literal, TypedDict
+
+import orjson
 
 from gifworthy.core.fsutil import read_json
+from gifworthy.pipeline.paths import bucket
 
 __all__ = ["AlignmentRecord", "DownloadRecord", "GifRecord", "Status", "TrimRecord",
            "source_of_record", "source_video",
-           "read_record", "record_version"]
+           "read_record", "read_records", "record_version"]
 
 Status = Literal["ok", "failed", "skipped", "throttled", "deferred", "missing"]
 
@@ -103,6 +107,33 @@ def read_record(path: str | os.PathLike[str]) -> dict[str, Any] | None:
     except (OSError, ValueError):
         return None
     return record if isinstance(record, dict) else None
+
+
+def read_records(folder: str | os.PathLike[str], ids: Iterable[str],
+                 suffix: str = ".json") -> list[dict[str, Any] | None]:
+    """The records of many items of one folder (``folder/<bucket>/<id><suffix>``), in the
+    order of ``ids``, None where one is missing or unreadable: what a report over 650,000
+    items reads. Plain string paths and orjson (pathlib objects and the json module took
+    three quarters of a report's time); a record orjson refuses (NaN, which Python's json
+    writes) is read again by the json module."""
+    base = os.fspath(folder)
+    out: list[dict[str, Any] | None] = []
+    for item in ids:
+        try:
+            with open(f"{base}/{bucket(item)}/{item}{suffix}", "rb") as fh:
+                data = fh.read()
+        except OSError:
+            out.append(None)
+            continue
+        try:
+            record = orjson.loads(data)
+        except orjson.JSONDecodeError:
+            try:
+                record = json.loads(data)
+            except ValueError:
+                record = None
+        out.append(record if isinstance(record, dict) else None)
+    return out
 
 
 def record_version(path: str | os.PathLike[str]) -> str:

@@ -84,6 +84,9 @@ class Stage:
     # ffmpeg, yt-dlp), "processes" (pure-Python CPU work) or "serial" (one item at a time,
     # each using the job's threads: the networks, loaded once per shard).
     pool: ClassVar[Literal["threads", "processes", "serial"]] = "threads"
+    # The fan-out stages whose per-item files this stage's jobs read: :func:`prepare` brings
+    # them (and the stage's own) in step with their packs first.
+    reads: ClassVar[tuple[str, ...]] = ()
 
     def folder(self, params: dict[str, Any]) -> Path:
         """The folder of this params variant's per-item outputs."""
@@ -246,8 +249,10 @@ def prepare(stage: Stage, params: dict[str, Any], *,
 
     Jobs are built only for the items that have files on disk: planning a fresh
     650,000-item stage reads the item ids and nothing else."""
+    from gifworthy.pipeline.packs import unpack
     from gifworthy.pipeline.shards import write_plan
 
+    unpacked = unpack([*stage.reads, stage.name], params)
     stage.begin(params)
     removed: list[Path] = []
     for parent, keep, pattern in stage.variant_levels(params):
@@ -310,6 +315,8 @@ def prepare(stage: Stage, params: dict[str, Any], *,
             path.unlink(missing_ok=True)
         counts["stale"] += 1
     counts["shards"] = write_plan(stage.name, ids, done, params)
+    if unpacked:
+        counts["unpacked_files"] = sum(c["written"] for c in unpacked.values())
     return counts
 
 

@@ -17,6 +17,7 @@ from gifworthy.corpus.manifest import read_downloads, read_gif_rows
 from gifworthy.features.stage import load_video_features
 from gifworthy.media.probe import DEFAULT_FPS, frame_rate
 from gifworthy.pipeline import paths
+from gifworthy.pipeline.packs import unpack
 from gifworthy.segments import NEGATIVE, POSITIVE
 from gifworthy.shots.stage import load_shots
 
@@ -131,9 +132,16 @@ def with_label_noise(videos: list[Video], share: float, seed: int) -> list[Video
     return out
 
 
+# The fan-out stages whose per-item files the ranking stages read (evaluate cuts its top-k
+# GIFs from the downloaded videos).
+CORPUS_STAGES = ("features", "segments", "align", "shots", "download")
+
+
 def corpus_videos(params: dict[str, Any]) -> list[Video]:
     """The corpus's videos as the pipeline left them: features, segment labels, aligned
-    GIFs, frame counts, splits (manifest) and GIF views (manifest)."""
+    GIFs, frame counts, splits (manifest) and GIF views (manifest). Loose files are first
+    brought in step with the stages' packs (a clone after ``dvc pull`` has only the packs)."""
+    unpack(CORPUS_STAGES, params)
     files = paths.item_files(paths.features_dir(params), "*.npz")
     alignments = {p.stem: read_json(p)
                   for p in paths.item_files(paths.ALIGN_DIR / paths.STATUS, "*.json")}

@@ -120,6 +120,7 @@ def load_shots(path: Path, detector: str) -> dict[str, Any]:
 
 class ShotsStage(Stage):
     """One job per video with GIFs."""
+    reads = ("download",)
 
     name = "shots"
     pool = "serial"
