@@ -17,12 +17,13 @@ the same run is the file system alone: ``os.scandir`` and ``stat`` of every file
 status of the per-file layout must at least do).
 
 Usage: python benchmarks/bench_dvc_layout.py [--clips 650000] [--repeat 3] [--per-file]
-       [--json benchmarks/results/dvc_layout.json]
+       [--json benchmarks/results/dvc_layout.json] [--workdir DIR]
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -71,6 +72,39 @@ def write_per_file(variant: Path, items: list[str]) -> int:
     return count
 
 
+def download_record(item: str, folder: str) -> bytes:
+    """A download record as YouTube's leave them: the site's metadata with its compact
+    "Most replayed" heatmap (about 2.7 kB, the sample's average)."""
+    yid = item[:11]
+    values = [round(((i * 7919 + len(item)) % 1000) / 1000, 3) for i in range(100)]
+    info = {"id": yid, "title": f"video {yid} " + "words " * 8, "duration": 612.0,
+            "fps": 30.0, "width": 640, "height": 360, "view_count": 123456,
+            "like_count": 2345, "comment_count": 345, "categories": ["People & Blogs"],
+            "tags": ["tag one", "tag two", "tag three", "tag four"], "upload_date": "20190102",
+            "uploader": "someone", "channel_id": "UC" + "x" * 22,
+            "webpage_url": f"https://www.youtube.com/watch?v={yid}",
+            "extractor_key": "Youtube", "heatmap": {"step": 6.12, "values": values}}
+    return (json.dumps({"item_id": item, "youtube_id": yid, "segment": [10, 20],
+                        "segment_download": True, "exact_cuts": True, "status": "ok",
+                        "category": "", "message": "", "bytes": 1234567,
+                        "download_seconds": 3.2, "ffmpeg_seconds": 0.4, "attempts": 1,
+                        "throttle_pauses": 0, "file": folder, "finished_at":
+                        "2026-12-05T10:00:00+00:00", "format_id": "18", "duration": 10.0,
+                        "width": 640, "height": 360, "fps": 30.0, "info": info},
+                       indent=2, sort_keys=True) + "\n").encode()
+
+
+def write_download_records(variant: Path, items: list[str]) -> None:
+    made: set[Path] = set()
+    for item in items:
+        d = variant / "status" / paths.bucket(item)
+        if d not in made:
+            d.mkdir(parents=True, exist_ok=True)
+            made.add(d)
+        (d / f"{item}.json").write_bytes(
+            download_record(item, f"videos/{paths.bucket(item)}/{item}.mp4"))
+
+
 def scandir_all(root: Path) -> float:
     t0 = time.perf_counter()
     stack = [root]
@@ -105,10 +139,15 @@ def main() -> None:
     ap.add_argument("--per-file", action="store_true",
                     help="also version the loose files one by one (973 s to add at 650,000)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--workdir", type=Path,
+                    help="keep the generated project here (default: a temporary folder)")
     args = ap.parse_args()
     results: dict = {"clips": args.clips}
     gw = shutil.which("gifworthy") or "gifworthy"
-    with tempfile.TemporaryDirectory() as tmp:
+    if args.workdir:
+        args.workdir.mkdir(parents=True)
+    with (contextlib.nullcontext(str(args.workdir)) if args.workdir
+          else tempfile.TemporaryDirectory()) as tmp:
         # The real manifest, so the report and the pack step read the ids the stages would.
         proj = Path(tmp) / "project"
         (proj / "data/annotations").mkdir(parents=True)
@@ -128,6 +167,11 @@ def main() -> None:
         results["write_seconds"] = round(time.perf_counter() - t0, 1)
         results["scandir_stat_seconds"] = round(scandir_all(variant), 2)
         results["report_trim_seconds"] = round(timed_run([gw, "report", "trim"], proj), 1)
+        # The largest records: every download's, with the site's metadata and heatmap.
+        write_download_records(proj / paths.download_dir(params), items)
+        results["report_download_seconds"] = round(
+            timed_run([gw, "report", "download"], proj), 1)
+        shutil.rmtree(proj / paths.DOWNLOAD_ROOT)
         packed: dict = {"first_pack_seconds": round(timed_run([gw, "pack", "trim"], proj), 1)}
         packed["files"] = len(list((variant / "packs").glob("*.tar")))
         packed["pack_again_seconds"] = round(timed_run([gw, "pack", "trim"], proj), 2)
@@ -160,7 +204,8 @@ def main() -> None:
             results["per_file"] = measure(proj, "data/clips", args.repeat)
             print("one file per clip: " + json.dumps(results["per_file"]), flush=True)
         print(f"gifworthy report trim over {len(items)} records: "
-              f"{results['report_trim_seconds']} s")
+              f"{results['report_trim_seconds']} s; report download (2.7 kB records with "
+              f"metadata and heatmaps): {results['report_download_seconds']} s")
     save(args.json, results)
 
 

@@ -151,6 +151,8 @@ def _results(repo: Path) -> dict:
         if (not path.is_file() or path.name.startswith(".") or "/status/" in rel
                 or path.suffix == ".key" or path.name.endswith(".seconds.json")):
             continue  # status records and step timings carry wall-clock times
+        if "/packs/" in rel:
+            continue  # packs hold those records too; their loose copies are compared here
         if rel.startswith(("data/download/", "data/sample/")) and path.suffix in (".csv", ".json"):
             continue  # download stats carry wall-clock times
         if path.suffix == ".npz":
