@@ -269,3 +269,65 @@ def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
         tsv = tmp_path / "live" / "plots" / "metrics" / f"model{net}" / "train_loss.tsv"
         rows = list(csv.DictReader(open(tsv), delimiter="\t"))
         assert [int(r["step"]) for r in rows] == [0, 1, 2, 3]
+
+
+def test_paired_bootstrap_interval_matches_the_exact_bootstrap_distribution():
+    """With 4 videos every resample can be listed (4^4, equally likely): the sampled
+    interval's ends must sit at the exact distribution's quantiles."""
+    import itertools
+
+    from gifworthy.ranking.stats import paired_bootstrap
+
+    a = [0.62, 0.40, 0.75, 0.51]
+    b = [0.55, 0.41, 0.60, 0.52]
+    d = np.subtract(a, b)
+    exact = np.sort([d[list(idx)].mean() for idx in itertools.product(range(4), repeat=4)])
+    got = paired_bootstrap(a, b, resamples=200_000, level=0.9, seed=3)
+    assert got["videos"] == 4 and got["diff"] == round(float(d.mean()), 4)
+    assert abs(got["low"] - np.quantile(exact, 0.05)) < 0.006
+    assert abs(got["high"] - np.quantile(exact, 0.95)) < 0.006
+    assert paired_bootstrap(a, b, resamples=2000, seed=1) == paired_bootstrap(
+        a, b, resamples=2000, seed=1)
+
+
+def test_paired_bootstrap_separates_only_consistent_differences():
+    from gifworthy.ranking.stats import paired_bootstrap
+
+    rng = np.random.default_rng(0)
+    base = rng.uniform(0.2, 0.8, 40)
+    better = paired_bootstrap(base + 0.05 + rng.normal(0, 0.01, 40), base)
+    assert better["separated"] and better["low"] > 0 and 0.04 < better["diff"] < 0.06
+    same = paired_bootstrap(base + rng.normal(0, 0.05, 40), base + rng.normal(0, 0.05, 40))
+    assert same["low"] < 0 < same["high"] and not same["separated"]
+    assert paired_bootstrap([], [])["diff"] is None
+    assert paired_bootstrap([0.5, float("nan")], [0.4, 0.3])["videos"] == 1
+    with pytest.raises(ValueError):
+        paired_bootstrap([0.1, 0.2], [0.1])
+
+
+def test_methods_and_ablation_losses_are_compared_over_videos_with_seeds_averaged():
+    from gifworthy.ranking.ablation import ablation_table, versus_reference
+    from gifworthy.ranking.stats import compare_methods
+
+    videos = [f"v{i}" for i in range(30)]
+    rows = [{"method": m, "seed": s, "youtube_id": v, "ap": 0.5 + (0.1 if m == "a" else 0)
+             + 0.01 * s, "nmsd": 0.4} for m in ("a", "b") for s in (0, 1) for v in videos]
+    cmp = compare_methods(rows, ["a", "b"], {"mAP": "ap", "nMSD": "nmsd"}, resamples=500)
+    assert list(cmp) == ["a - b"]
+    assert cmp["a - b"]["mAP"]["diff"] == 0.1 and cmp["a - b"]["mAP"]["separated"]
+    assert cmp["a - b"]["nMSD"]["diff"] == 0.0 and not cmp["a - b"]["nMSD"]["separated"]
+    ap = {v: 0.3 + 0.01 * i for i, v in enumerate(videos)}
+    cells = [{"loss": "l2", "noise": 0.0, "per_video_ap": ap},
+             {"loss": "huber", "noise": 0.0, "per_video_ap": {v: x + 0.02 for v, x in ap.items()}},
+             {"loss": "l1", "noise": 0.0, "per_video_ap": ap},
+             {"loss": "l1", "noise": 0.2, "per_video_ap": ap}]
+    vs = versus_reference(cells, resamples=500, level=0.95, seed=0)
+    assert vs["0"]["differs"] and vs["0"]["losses"]["huber"]["separated"]
+    assert not vs["0"]["losses"]["l1"]["separated"]
+    assert vs["0.2"]["differs"] is None
+    runs = [{**c, **{k: 0.5 for m in ("mAP", "nMSD", "HIT@1", "Recall@K")
+                     for k in (m, f"{m}_std")}} for c in cells]
+    summary, report = ablation_table(runs, {"losses": ["l1", "l2", "huber"],
+                                            "noise_levels": [0.0, 0.2]}, vs)
+    assert summary["vs_l2"] == vs
+    assert "huber +2.0 [+2.0, +2.0]*" in report and "no l2 run at this noise" in report

@@ -25,11 +25,15 @@ from gifworthy.ranking.metrics import (
     recall_at_k,
 )
 from gifworthy.ranking.models import Ranker, get_ranker, model_dir
+from gifworthy.ranking.stats import compare_methods
 
-__all__ = ["METRICS", "evaluate_all", "evaluate_method", "evaluate_stage", "write_ranked"]
+__all__ = ["COMPARED", "METRICS", "evaluate_all", "evaluate_method", "evaluate_stage",
+           "write_ranked"]
 
 # Summary name -> per-video row field, for every metric a method is scored by.
 METRICS = {"mAP": "ap", "nMSD": "nmsd", "HIT@1": "hit_at_1", "Recall@K": "recall_at_k"}
+# The metrics whose differences between methods get a bootstrap interval (the official two).
+COMPARED = {"mAP": "ap", "nMSD": "nmsd"}
 
 
 def evaluate_method(videos: list[Video], scorer: Callable[[Video], np.ndarray], *,
@@ -69,7 +73,8 @@ def _load(models_dir: Path, method: str, seed: int) -> Ranker:
 def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
                  ) -> tuple[dict[str, Any], list[dict[str, Any]]]:
     """mAP and nMSD of every method on the test videos, per seed and as mean +- std over
-    seeds; one row per (method, seed, video)."""
+    seeds, and for every pair of methods the paired bootstrap interval of their mAP and
+    nMSD difference over test videos (``comparisons``); one row per (method, seed, video)."""
     rk = params["ranking"]
     test = split_videos(videos, rk["validation_share"], params["seed"])["test"]
     if not test or not _trained(params, models_dir):
@@ -92,6 +97,10 @@ def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
             values = np.array([r[metric] for r in runs])
             result[name][metric] = round(float(values.mean()), 4)
             result[name][f"{metric}_std"] = round(float(values.std()), 4)
+    result["confidence"] = rk["confidence"]
+    result["comparisons"] = compare_methods(
+        rows, [m for m in rk["methods"] if m in methods], COMPARED,
+        resamples=rk["bootstrap_resamples"], level=rk["confidence"], seed=params["seed"])
     return result, rows
 
 
