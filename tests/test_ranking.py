@@ -331,3 +331,38 @@ def test_methods_and_ablation_losses_are_compared_over_videos_with_seeds_average
                                             "noise_levels": [0.0, 0.2]}, vs)
     assert summary["vs_l2"] == vs
     assert "huber +2.0 [+2.0, +2.0]*" in report and "no l2 run at this noise" in report
+
+
+def test_heat_curves_from_records_and_segment_means():
+    from gifworthy.ranking.heat import heat_curve, segment_heat
+
+    curve = heat_curve({"step": 2.0, "values": [0.0, 1.0, 0.5]})
+    assert curve is not None
+    # [1, 3) covers half of marker 0 (0.0) and half of marker 1 (1.0); [4, 8) runs past the
+    # curve's end (6 s): 2 s at 0.5 and 2 s of nothing over 4 s.
+    assert np.allclose(segment_heat(curve, [1.0, 2.0, 4.0], [3.0, 4.0, 8.0]), [0.5, 1.0, 0.25])
+    points = heat_curve({"points": [[2.0, 4.0, 0.8], [0.0, 2.0, 0.2]]})
+    assert points is not None and np.allclose(segment_heat(points, [0.0], [4.0]), [0.5])
+    for bad in (None, {}, {"step": 0, "values": [1]}, {"values": [1]}, {"points": [[1, 2]]},
+                {"step": 1, "values": ["x"]}, {"step": 1, "values": [float("nan")]}):
+        assert heat_curve(bad) is None
+
+
+def test_heat_ranker_and_agreement_follow_the_curve():
+    from gifworthy.ranking.heat import gif_heat_agreement
+    from gifworthy.ranking.models.baselines import HeatRanker
+
+    starts = np.arange(10) * 100
+    heat = np.full(10, 0.1)
+    heat[3] = 0.9
+    v = D.Video("v", np.zeros((10, 2)), starts, starts + 100, np.zeros(10, int), np.zeros(10),
+                [(300, 400)], 1000, "test", ["a", "b"], heat=heat)
+    scores = HeatRanker().score(v)
+    assert int(np.argmax(scores)) == 3
+    agree = gif_heat_agreement([v])
+    assert agree["videos"] == 1 and agree["peak_in_gif"] == 1.0
+    assert agree["inside_over_outside"] == 9.0 and agree["spearman"] > 0.5
+    flat = D.Video("w", np.zeros((10, 2)), starts, starts + 100, np.zeros(10, int),
+                   np.zeros(10), [(300, 400)], 1000, "test", ["a", "b"])
+    assert not HeatRanker().score(flat).any()
+    assert gif_heat_agreement([flat])["videos"] == 0

@@ -18,6 +18,8 @@ from gifworthy.features.stage import load_video_features
 from gifworthy.media.probe import DEFAULT_FPS, frame_rate
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.packs import unpack
+from gifworthy.pipeline.records import read_records
+from gifworthy.ranking.heat import HeatCurve, heat_curve, segment_heat
 from gifworthy.segments import NEGATIVE, POSITIVE
 from gifworthy.shots.stage import load_shots
 
@@ -38,13 +40,16 @@ class Video:
     split: str
     names: list[str]
     fps: float = DEFAULT_FPS      # decoded frames a second (segment frames -> seconds)
+    heat: np.ndarray | None = None  # per segment: mean replay heat ("Most replayed"), if any
 
 
 def load_videos(features_files: list[Path], alignments: dict[str, list[dict[str, Any]]],
                 n_frames: dict[str, int], splits: dict[str, str], views: dict[str, float],
-                fps: dict[str, float] | None = None) -> list[Video]:
+                fps: dict[str, float] | None = None,
+                heat: dict[str, HeatCurve] | None = None) -> list[Video]:
     """Videos with features and at least one aligned GIF. ``views`` per gif_id gives the
-    popularity, normalised over the corpus as log-views scaled to [0, 1]."""
+    popularity, normalised over the corpus as log-views scaled to [0, 1]; ``heat`` per video
+    its replay-heat curve (each segment gets the curve's mean over its span)."""
     logv = {g: math.log1p(max(float(v), 0.0)) for g, v in views.items()}
     lo, hi = (min(logv.values()), max(logv.values())) if logv else (0.0, 1.0)
     span = (hi - lo) or 1.0
@@ -58,11 +63,14 @@ def load_videos(features_files: list[Path], alignments: dict[str, list[dict[str,
             continue
         seg = f["segments"]
         pop = np.array([(logv[g] - lo) / span if g in logv else 0.0 for g in f["gif_id"]])
+        rate = frame_rate((fps or {}).get(yid))
+        curve = (heat or {}).get(yid)
+        seg_heat = (segment_heat(curve, seg["start_frame"] / rate, seg["end_frame"] / rate)
+                    if curve is not None else None)
         videos.append(Video(yid, f["matrix"].astype(np.float64), seg["start_frame"].astype(int),
                             seg["end_frame"].astype(int), seg["label"].astype(int), pop, gifs,
                             int(n_frames.get(yid, int(seg["end_frame"].max()))),
-                            splits.get(yid, "train"), f["names"],
-                            frame_rate((fps or {}).get(yid))))
+                            splits.get(yid, "train"), f["names"], rate, seg_heat))
     return videos
 
 
@@ -151,7 +159,11 @@ def corpus_videos(params: dict[str, Any]) -> list[Video]:
     fps = {k: v["fps"] for k, v in shots.items()}
     splits = {i.youtube_id: i.split for i in read_downloads()}
     views = {r["gif_id"]: float(r["views"] or 0) for r in read_gif_rows()}
-    return load_videos(files, alignments, n_frames, splits, views, fps)
+    ids = [p.stem for p in files]
+    records = read_records(paths.download_dir(params) / paths.STATUS, ids)
+    heat = {yid: curve for yid, rec in zip(ids, records)
+            if (curve := heat_curve(((rec or {}).get("info") or {}).get("heatmap"))) is not None}
+    return load_videos(files, alignments, n_frames, splits, views, fps, heat)
 
 
 def timed(fn: Callable[[], Any]) -> tuple[Any, float]:

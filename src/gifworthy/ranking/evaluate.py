@@ -16,6 +16,7 @@ from gifworthy.media.encode import gifify
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import source_video
 from gifworthy.ranking.data import Video, corpus_videos, split_videos
+from gifworthy.ranking.heat import gif_heat_agreement
 from gifworthy.ranking.metrics import (
     average_precision,
     frame_scores,
@@ -97,6 +98,8 @@ def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
             values = np.array([r[metric] for r in runs])
             result[name][metric] = round(float(values.mean()), 4)
             result[name][f"{metric}_std"] = round(float(values.std()), 4)
+    # How GIFs and replay heat agree over the whole corpus (train and test videos).
+    result["heat"] = gif_heat_agreement(videos)
     result["confidence"] = rk["confidence"]
     result["comparisons"] = compare_methods(
         rows, [m for m in rk["methods"] if m in methods], COMPARED,

@@ -21,6 +21,7 @@ RANKERS: dict[str, str] = {
     "lightgbm": "gifworthy.ranking.models.gbdt:LightGBMRanker",
     "heuristic": "gifworthy.ranking.models.baselines:HeuristicRanker",
     "random": "gifworthy.ranking.models.baselines:RandomRanker",
+    "heat": "gifworthy.ranking.models.baselines:HeatRanker",
 }
 
 

@@ -1,6 +1,6 @@
-"""Baselines every learned ranker must beat: random scores held constant per segment, and a
+"""Baselines every learned ranker must beat: random scores held constant per segment, a
 single feature as the score (``ranking.heuristic_feature``; motion by default: GIFs favour
-action)."""
+action), and YouTube's replay heat ("Most replayed") as the score."""
 
 from __future__ import annotations
 
@@ -12,7 +12,8 @@ import numpy as np
 from gifworthy.core.fsutil import read_json, write_json
 from gifworthy.ranking.data import Video
 
-__all__ = ["HeuristicRanker", "RandomRanker", "heuristic_scores", "random_scores"]
+__all__ = ["HeatRanker", "HeuristicRanker", "RandomRanker", "heuristic_scores",
+           "random_scores"]
 
 
 def random_scores(video: Video, seed: int) -> np.ndarray:
@@ -71,3 +72,28 @@ class HeuristicRanker:
     @classmethod
     def load(cls, directory: Path) -> "HeuristicRanker":
         return cls(str(read_json(Path(directory) / "heuristic.json")["feature"]))
+
+
+class HeatRanker:
+    """Rank by replay heat: a segment's mean "Most replayed" value. A video without a
+    heatmap gets equal scores (no information: its AP is its GIFs' share of frames)."""
+
+    dim: int | None = None
+
+    @classmethod
+    def fit(cls, train: list[Video], val: list[Video], params: dict[str, Any], seed: int, *,
+            log: Callable[[int, int, dict[str, float]], None] | None = None) -> "HeatRanker":
+        return cls()
+
+    def score(self, video: Video) -> np.ndarray:
+        if video.heat is None:
+            return np.zeros(len(video.labels))
+        return np.asarray(video.heat, dtype=np.float64).copy()
+
+    def save(self, directory: Path) -> None:
+        write_json(Path(directory) / "heat.json", {"signal": "heatmap"})
+
+    @classmethod
+    def load(cls, directory: Path) -> "HeatRanker":
+        read_json(Path(directory) / "heat.json")
+        return cls()
