@@ -226,7 +226,8 @@ def _safe_member(member: tarfile.TarInfo, bucket: str) -> bool:
         return False
     parts = member.name.split("/")
     return (len(parts) >= 2 and parts[-2] == bucket and not member.name.startswith("/")
-            and all(p not in ("", ".", "..") for p in parts) and _packed(parts[-1]))
+            and parts[0] != PACKS and all(p not in ("", ".", "..") for p in parts)
+            and _packed(parts[-1]))
 
 
 def _same_bytes(path: Path, size: int, src: IO[bytes]) -> bool:
