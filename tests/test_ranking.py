@@ -366,3 +366,23 @@ def test_heat_ranker_and_agreement_follow_the_curve():
                    np.zeros(10), [(300, 400)], 1000, "test", ["a", "b"])
     assert not HeatRanker().score(flat).any()
     assert gif_heat_agreement([flat])["videos"] == 0
+
+
+def test_ablation_report_reads_only_this_matrix_cells(tmp_path, monkeypatch):
+    """Cells of another matrix (an experiment with other losses) stay out of the table."""
+    import yaml
+
+    from gifworthy.core.fsutil import write_json
+    from gifworthy.ranking.ablation import ablation_report_stage
+    from support import ROOT
+
+    monkeypatch.chdir(tmp_path)
+    params = yaml.safe_load((ROOT / "params.yaml").read_text())
+    params["ablation"].update(losses=["l2", "huber"], noise_levels=[0.0])
+    metrics = {k: 0.5 for m in ("mAP", "nMSD", "HIT@1", "Recall@K") for k in (m, f"{m}_std")}
+    for loss in ("l2", "huber", "l1"):
+        write_json(tmp_path / f"data/ablation/{loss}_0.0.json",
+                   {"loss": loss, "noise": 0.0, "runs": [], **metrics,
+                    "per_video_ap": {"v1": 0.5, "v2": 0.6}})
+    report = ablation_report_stage(params)
+    assert "| huber |" in report and "| l2 |" in report and "| l1 |" not in report

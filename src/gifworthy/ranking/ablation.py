@@ -140,7 +140,12 @@ def ablation_run_stage(params: dict[str, Any], loss: str, noise: float,
 
 def ablation_report_stage(params: dict[str, Any]) -> str:
     """``metrics/ablation.json`` and ``metrics/ablation.md`` from every cell."""
-    runs = [read_json(p) for p in sorted(paths.ABLATION_DIR.glob("*.json"))]
+    ab = params["ablation"]
+    cells = {(loss, float(noise)) for loss in ab["losses"] for noise in ab["noise_levels"]}
+    # Only this matrix's cells: a run of another matrix (`exp run -S ablation.losses=...`)
+    # leaves its files behind, and they must not enter this table.
+    runs = [r for r in (read_json(p) for p in sorted(paths.ABLATION_DIR.glob("*.json")))
+            if isinstance(r, dict) and (r.get("loss"), float(r.get("noise") or 0)) in cells]
     rk = params["ranking"]
     vs = versus_reference(runs, resamples=rk["bootstrap_resamples"], level=rk["confidence"],
                           seed=params["seed"])

@@ -99,7 +99,7 @@ def evaluate_all(videos: list[Video], params: dict[str, Any], models_dir: Path
             result[name][metric] = round(float(values.mean()), 4)
             result[name][f"{metric}_std"] = round(float(values.std()), 4)
     # How GIFs and replay heat agree over the whole corpus (train and test videos).
-    result["heat"] = gif_heat_agreement(videos)
+    result["heat_agreement"] = gif_heat_agreement(videos)
     result["confidence"] = rk["confidence"]
     result["comparisons"] = compare_methods(
         rows, [m for m in rk["methods"] if m in methods], COMPARED,
