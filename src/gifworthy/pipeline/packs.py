@@ -45,7 +45,7 @@ import os
 import re
 import shutil
 import tarfile
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Iterable
 
@@ -155,13 +155,13 @@ class _HashingWriter(io.RawIOBase):
         return len(view)
 
 
-def _write_pack(target: Path, root: Path, files: list[tuple[str, os.stat_result]]) -> str:
+def _write_pack(target: Path, root: Path, rels: list[str]) -> str:
     """Write ``target`` (atomically): every file, sorted by path, with mtime 0, mode 0644 and
     no owner, so the bytes depend on names and contents only. Returns its SHA-256."""
     with atomic_path(target) as tmp, open(tmp, "wb") as fh:
         sink = _HashingWriter(fh)
         with tarfile.open(fileobj=sink, mode="w", format=tarfile.PAX_FORMAT) as tar:
-            for rel, _ in files:
+            for rel in rels:
                 path = root / rel
                 info = tarfile.TarInfo(rel)
                 info.size = path.stat().st_size
@@ -175,18 +175,36 @@ def _write_pack(target: Path, root: Path, files: list[tuple[str, os.stat_result]
     return digest
 
 
-def pack_folder(root: Path, folders: list[Path]) -> dict[str, int]:
+def _buckets(folders: list[Path]) -> set[str]:
+    found: set[str] = set()
+    for folder in folders:
+        if folder.is_dir():
+            with os.scandir(folder) as entries:
+                found |= {e.name for e in entries
+                          if e.is_dir(follow_symlinks=False) and _BUCKET.fullmatch(e.name)}
+    return found
+
+
+def _pack_job(job: tuple[Path, Path, list[str]]) -> str:
+    target, root, rels = job
+    return _write_pack(target, root, rels)
+
+
+def pack_folder(root: Path, folders: list[Path], *, workers: int | None = None
+                ) -> dict[str, int]:
     """Pack the loose files of ``folders`` (item folders inside ``root``) into
     ``root/packs/<bucket>.tar``: rewrite the packs whose bucket changed, delete the packs of
-    empty buckets, keep the rest. Returns counts (written, kept, removed, files)."""
+    empty buckets, keep the rest. Buckets are listed one at a time (memory stays that of one
+    bucket's listing) and written by ``workers`` processes (tar headers are Python work).
+    Returns counts (written, kept, removed, files)."""
     packs = root / PACKS
-    loose = _loose(root, folders)
     state = _read_state(root)
     existing = {p.stem for p in packs.glob("*.tar")} if packs.is_dir() else set()
     counts = {"written": 0, "kept": 0, "removed": 0, "files": 0}
     new_state: dict[str, dict[str, Any]] = {}
-    for b in sorted(set(loose) | existing):
-        files = loose.get(b, [])
+    todo: list[tuple[str, list[str], str]] = []
+    for b in sorted(_buckets(folders) | existing):
+        files = _loose(root, folders, b).get(b, [])
         target = packs / f"{b}.tar"
         if not files:
             target.unlink(missing_ok=True)
@@ -199,14 +217,22 @@ def pack_folder(root: Path, folders: list[Path]) -> dict[str, int]:
                 and known.get("pack") == _identity(target)):
             new_state[b] = known
             counts["kept"] += 1
-            continue
-        sha = _write_pack(target, root, files)
-        new_state[b] = {"pack": _identity(target), "sha256": sha, "loose": listing,
-                        "folders": _rel_folders(root, folders)}
+        else:
+            todo.append((b, [rel for rel, _ in files], listing))
+    workers = max(1, min(workers or os.cpu_count() or 1, 4, len(todo)))
+    jobs = [(packs / f"{b}.tar", root, rels) for b, rels, _ in todo]
+    if workers > 1:
+        with ProcessPoolExecutor(max_workers=workers) as pool:
+            digests = list(pool.map(_pack_job, jobs))
+    else:
+        digests = [_pack_job(job) for job in jobs]
+    for (b, _, listing), sha in zip(todo, digests):
+        new_state[b] = {"pack": _identity(packs / f"{b}.tar"), "sha256": sha,
+                        "loose": listing, "folders": _rel_folders(root, folders)}
         counts["written"] += 1
     for stray in packs.glob(".tmp-*") if packs.is_dir() else []:
         stray.unlink(missing_ok=True)
-    _write_state(root, new_state)
+    _write_state(root, dict(sorted(new_state.items())))
     return counts
 
 
