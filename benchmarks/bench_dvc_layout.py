@@ -17,7 +17,8 @@ the same run is the file system alone: ``os.scandir`` and ``stat`` of every file
 status of the per-file layout must at least do).
 
 Usage: python benchmarks/bench_dvc_layout.py [--clips 650000] [--repeat 3] [--per-file]
-       [--json benchmarks/results/dvc_layout.json] [--workdir DIR]
+       [--json benchmarks/results/dvc_layout.json] [--workdir DIR [--reuse]]
+       [--reports-only]
 """
 
 from __future__ import annotations
@@ -105,6 +106,13 @@ def write_download_records(variant: Path, items: list[str]) -> None:
             download_record(item, f"videos/{paths.bucket(item)}/{item}.mp4"))
 
 
+def max_child_rss_mb() -> int:
+    """The largest resident memory of any child process so far: the manifest and reports."""
+    import resource
+
+    return resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss // 1024
+
+
 def scandir_all(root: Path) -> float:
     t0 = time.perf_counter()
     stack = [root]
@@ -139,6 +147,8 @@ def main() -> None:
     ap.add_argument("--per-file", action="store_true",
                     help="also version the loose files one by one (973 s to add at 650,000)")
     ap.add_argument("--json", type=Path)
+    ap.add_argument("--reports-only", action="store_true",
+                    help="time the two reports only (no pack, unpack or DVC)")
     ap.add_argument("--workdir", type=Path,
                     help="keep the generated project here (default: a temporary folder)")
     ap.add_argument("--reuse", action="store_true",
@@ -187,7 +197,12 @@ def main() -> None:
         write_download_records(proj / paths.download_dir(params), items)
         results["report_download_seconds"] = round(
             timed_run([gw, "report", "download"], proj), 1)
+        results["reports_max_rss_mb"] = max_child_rss_mb()
         shutil.rmtree(proj / paths.DOWNLOAD_ROOT)
+        if args.reports_only:
+            print(json.dumps(results), flush=True)
+            save(args.json, results)
+            return
         packed: dict = {"first_pack_seconds": round(timed_run([gw, "pack", "trim"], proj), 1)}
         packed["files"] = len(list((variant / "packs").glob("*.tar")))
         packed["pack_again_seconds"] = round(timed_run([gw, "pack", "trim"], proj), 2)

@@ -27,7 +27,7 @@ import tempfile
 import time
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any, Callable, Collection
+from typing import Any, Callable, Collection, Iterable, Iterator
 
 from gifworthy.core.fsutil import atomic_path, csv_text, write_json, write_text
 from gifworthy.core.ids import check_item_id
@@ -47,7 +47,7 @@ from gifworthy.download.throttle import BotCheckFlag, ThrottleGate, site_of
 from gifworthy.download.ytdlp import kept_info
 from gifworthy.media.probe import MediaError, check_complete, probe
 from gifworthy.pipeline import paths
-from gifworthy.pipeline.records import DownloadRecord, read_record, read_records
+from gifworthy.pipeline.records import DownloadRecord, iter_records, read_record
 from gifworthy.pipeline.stage import Job, Stage
 
 __all__ = ["MIRROR_MARKER", "MIRROR_PENDING", "DownloadStage", "collect", "download_item",
@@ -296,22 +296,28 @@ def _meta(meta: dict[str, Any] | None) -> dict[str, Any]:
     return {k: meta[k] for k in ("duration", "width", "height", "fps")}
 
 
-def collect(items: list[DownloadItem], out_dir: str | os.PathLike[str]) -> list[dict[str, Any]]:
-    """Status records of the manifest's items (missing ones as status "missing")."""
-    found = read_records(Path(out_dir) / paths.STATUS, [i.item_id for i in items])
-    return [record or {"item_id": item.item_id, "youtube_id": item.youtube_id,
-                       "status": "missing", "category": "", "message": "no status record"}
-            for item, record in zip(items, found)]
+def collect(items: Iterable[DownloadItem],
+            out_dir: str | os.PathLike[str]) -> Iterator[dict[str, Any]]:
+    """Status records of the manifest's items (missing ones as status "missing"), one at a
+    time: a report keeps what it counts, not the 650,000 records with their metadata."""
+    items = list(items)
+    found = iter_records(Path(out_dir) / paths.STATUS, [i.item_id for i in items])
+    for item, record in zip(items, found):
+        yield record or {"item_id": item.item_id, "youtube_id": item.youtube_id,
+                         "status": "missing", "category": "", "message": "no status record"}
 
 
-def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
-    """Counts by status and category, bytes, and the download-vs-ffmpeg time shares."""
+def summarize(records: Iterable[dict[str, Any]]) -> dict[str, Any]:
+    """Counts by status and category, bytes, and the download-vs-ffmpeg time shares, in one
+    pass over ``records``."""
+    n = 0
     by_status: dict[str, int] = {}
     by_category: dict[str, int] = {}
     total_bytes = 0
     t_download = t_ffmpeg = 0.0
     with_info = with_heatmap = bot_checks = 0
     for rec in records:
+        n += 1
         by_status[rec["status"]] = by_status.get(rec["status"], 0) + 1
         bot_checks += rec.get("category") == BOT_CHECK
         info = rec.get("info")
@@ -324,7 +330,6 @@ def summarize(records: list[dict[str, Any]]) -> dict[str, Any]:
         t_download += float(rec.get("download_seconds") or 0.0)
         t_ffmpeg += float(rec.get("ffmpeg_seconds") or 0.0)
     total_time = t_download + t_ffmpeg
-    n = len(records)
     return {
         "items": n,
         "ok": by_status.get("ok", 0),
@@ -524,18 +529,24 @@ class DownloadStage(Stage):
         return category, int(record.get("throttle_pauses") or 0)
 
     def report(self, params: dict[str, Any]) -> dict[str, Any]:
-        records = collect(_items(), self.folder(params))
+        stats: list[list[Any]] = []
+        failed: list[list[Any]] = []
+
+        def rows(records: Iterable[dict[str, Any]]) -> Iterator[dict[str, Any]]:
+            for r in records:  # the tables' rows, kept while the summary counts
+                if r["status"] == "ok":
+                    stats.append([r["item_id"], r.get("bytes", 0), r.get("download_seconds", 0.0),
+                                  r.get("ffmpeg_seconds", 0.0), r.get("finished_at", "")])
+                else:
+                    failed.append([r["item_id"], r.get("category") or r["status"],
+                                   r.get("message", "")])
+                yield r
+
+        summary = summarize(rows(collect(_items(), self.folder(params))))
         root = paths.DOWNLOAD_ROOT
         write_text(root / "stats.csv", csv_text(
-            ["id", "bytes", "download_seconds", "ffmpeg_seconds", "when"],
-            [[r["item_id"], r.get("bytes", 0), r.get("download_seconds", 0.0),
-              r.get("ffmpeg_seconds", 0.0), r.get("finished_at", "")]
-             for r in records if r["status"] == "ok"]))
-        write_text(root / "failed.csv", csv_text(
-            ["id", "category", "message"],
-            [[r["item_id"], r.get("category") or r["status"], r.get("message", "")]
-             for r in records if r["status"] != "ok"]))
-        summary = summarize(records)
+            ["id", "bytes", "download_seconds", "ffmpeg_seconds", "when"], stats))
+        write_text(root / "failed.csv", csv_text(["id", "category", "message"], failed))
         if params["download"]["kinetics_source"] != "youtube":
             summary["mirror"] = read_record(MIRROR_MARKER) or {}
         write_text(root / "time_share.csv", csv_text(
