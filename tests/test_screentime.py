@@ -14,7 +14,7 @@ from gifworthy.core.config import load_params
 from gifworthy.screentime.frames import extract_frames, load_frame
 from gifworthy.screentime.labels import LabelError, LabelledFrame, read_labels
 from gifworthy.screentime.model import class_weights, load_model, smooth
-from gifworthy.screentime.run import run_video, screen_seconds
+from gifworthy.screentime.run import run_video, screen_seconds, seconds_interval
 from gifworthy.screentime.sample import build_screentime_sample, plan_video, truth_seconds
 from gifworthy.screentime.validate import tune_thresholds
 from support import ROOT, make_video
@@ -111,6 +111,34 @@ def test_smoothing_and_seconds():
     assert class_weights(np.array([[1, 0], [0, 0], [0, 0], [0, 1]], float)).tolist() == [3, 3]
 
 
+def test_seconds_interval_is_a_block_bootstrap():
+    rng = np.random.default_rng(1)
+    # 600 s: tom on in runs of 20 s half the time, jerry never, spike always.
+    tom = (np.arange(600) // 20) % 2 == 0
+    on = np.column_stack([tom, np.zeros(600, bool), np.ones(600, bool)])
+    spec = {"level": 0.95, "resamples": 2000, "block_seconds": 10}
+    got = seconds_interval(on, ["tom", "jerry", "spike"], 1.0, spec, seed=3)
+    assert got["jerry"] == [0.0, 0.0] and got["spike"] == [600.0, 600.0]
+    assert got["none"] == [0.0, 0.0]
+    low, high = got["tom"]
+    assert low < 300 < high and high - low < 200
+    assert got == seconds_interval(on, ["tom", "jerry", "spike"], 1.0, spec, seed=3)
+    # Blocks keep runs together: single seconds would claim a far narrower interval.
+    single = seconds_interval(on, ["tom", "jerry", "spike"], 1.0,
+                              dict(spec, block_seconds=1), seed=3)["tom"]
+    assert single[1] - single[0] < (high - low) * 0.6
+    # Videos of random runs: the interval holds the video's own total and is wider when
+    # the runs are longer (fewer independent stretches).
+    widths = []
+    for mean_run in (4, 40):
+        states = np.repeat(np.arange(400) % 2 == 0, rng.integers(1, 2 * mean_run, 400))[:600]
+        lo, hi = seconds_interval(states[:, None], ["a"], 1.0, spec, seed=0)["a"]
+        assert lo <= states.sum() <= hi
+        widths.append(hi - lo)
+    assert widths[0] < widths[1]
+    assert seconds_interval(np.zeros((0, 1), bool), ["a"], 1.0, spec)["a"] == [0.0, 0.0]
+
+
 def test_threshold_tuning_prefers_the_best_f1():
     frames = [LabelledFrame(Path(f"{i}.jpg"), "v", i, frozenset(), i) for i in range(6)]
     probs = np.array([[0.3], [0.35], [0.25], [0.1], [0.3], [0.25]])
@@ -176,7 +204,9 @@ def test_run_writes_seconds_timeline_and_plot(trained, tmp_path):
     per_second = [row.split(",") for row in timeline[1:]]
     for i, c in enumerate(classes):  # the per-class seconds are the timeline's column sums
         assert sum(int(r[2 + i]) for r in per_second) == seconds["seconds"][c]
-    assert (out / "seconds.csv").read_text().startswith("class,seconds,share\n")
+    assert (out / "seconds.csv").read_text().startswith("class,seconds,low,high,share\n")
+    for c, (low, high) in seconds["interval"]["seconds"].items():
+        assert low <= seconds["seconds"][c] <= high
     from PIL import Image
 
     with Image.open(out / "timeline.png") as img:

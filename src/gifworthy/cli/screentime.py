@@ -1,4 +1,4 @@
-"""Commands: ``screentime frames|train|run|sample|evaluate`` (seconds on screen per character)."""
+"""Commands: ``screentime frames|label|train|run|sample|evaluate`` (seconds on screen)."""
 
 from __future__ import annotations
 
@@ -47,8 +47,11 @@ def cmd_run(args: argparse.Namespace) -> int:
     if not video.is_file():
         raise FileNotFoundError(f"{video}: no such video")
     out = Path(args.out) if args.out else Path(f"{video.stem}-screentime")
-    summary = run_video(video, load_model(args.model), out)
-    print(json.dumps({"seconds": summary["seconds"], "out": str(out)}))
+    params = load_params(args.params)
+    summary = run_video(video, load_model(args.model), out,
+                        interval=params["screentime"]["interval"], seed=params["seed"])
+    print(json.dumps({"seconds": summary["seconds"],
+                      "interval": summary["interval"]["seconds"], "out": str(out)}))
     return 0
 
 
@@ -65,10 +68,32 @@ def cmd_evaluate(args: argparse.Namespace) -> int:
     from gifworthy.screentime.model import load_model
     from gifworthy.screentime.run import evaluate_heldout
 
+    params = load_params(args.params)
     metrics = evaluate_heldout(Path(args.sample), load_model(args.model),
                                read_json(Path(args.model) / "report.json"), Path(args.out),
-                               Path(args.metrics))
+                               Path(args.metrics), interval=params["screentime"]["interval"],
+                               seed=params["seed"])
     print(json.dumps({k: v for k, v in metrics.items() if k != "videos"}))
+    return 0
+
+
+def cmd_label(args: argparse.Namespace) -> int:
+    from gifworthy.screentime.labelling import LabelBook, serve, suggest
+    from gifworthy.screentime.model import load_model
+
+    frames = Path(args.frames_dir)
+    labels = Path(args.labels) if args.labels else frames / "labels.csv"
+    book = LabelBook(frames, labels, args.classes.split(","))
+    log = lambda m: print(f"gifworthy screentime label: {m}", file=sys.stderr)  # noqa: E731
+    suggestions = None
+    model_dir = Path(args.model)
+    if args.model != "none" and (model_dir / "model.safetensors").is_file():
+        suggestions = suggest(book, load_model(model_dir), log)
+        log(f"suggestions from {model_dir}; frames offered least sure first")
+    elif args.model not in ("none", str(paths.SCREENTIME_MODEL_DIR)):
+        raise FileNotFoundError(f"{model_dir}: no screen-time model (train one with "
+                                "`gifworthy screentime train`, or leave out --model)")
+    serve(book, suggestions, port=args.port, open_browser=not args.serve, log=log)
     return 0
 
 
@@ -80,6 +105,19 @@ def register(sub: Any) -> None:
     p.add_argument("--out", required=True, help="frames go to OUT/<video name>/000000.jpg ...")
     p.add_argument("--fps", type=float, default=1.0)
     p.set_defaults(func=cmd_frames)
+    p = sts.add_parser("label", help="label frames in the browser (a page on 127.0.0.1)")
+    p.add_argument("frames_dir", help="the folder `screentime frames` wrote")
+    p.add_argument("--classes", required=True, help="the characters, comma-separated "
+                   "(tom,jerry,spike); keys 1-9 follow this order")
+    p.add_argument("--labels", help="the labels CSV, saved after every change; an existing "
+                   "one is continued (default FRAMES_DIR/labels.csv)")
+    p.add_argument("--model", default=str(paths.SCREENTIME_MODEL_DIR),
+                   help="suggest labels with this model and offer the frames it is least "
+                   "sure of first (default: the trained one, if any; `none` for no model)")
+    p.add_argument("--port", type=int, default=8765, help="port on 127.0.0.1 (0: any free)")
+    p.add_argument("--serve", action="store_true",
+                   help="only serve the page and print its address (no browser opened)")
+    p.set_defaults(func=cmd_label)
     p = sts.add_parser("train", help="train the classifier on a labels CSV (frame,label)")
     p.add_argument("labels", help="CSV with columns frame,label[,video]; label 'a;b' or 'none'")
     p.add_argument("--frames", required=True, help="folder the CSV's frame paths are under")
