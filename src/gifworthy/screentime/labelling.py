@@ -26,8 +26,8 @@ from gifworthy.core.fsutil import csv_text, write_text
 from gifworthy.core.resources import package_file
 from gifworthy.screentime.labels import _CLASS_NAME, _SEPARATORS, NONE, LabelError
 
-__all__ = ["FRAME_SUFFIXES", "LabelBook", "least_sure_order", "list_frames", "make_server",
-           "serve", "suggest"]
+__all__ = ["FRAME_SUFFIXES", "LabelBook", "check_classes", "least_sure_order", "list_frames",
+           "make_server", "serve", "suggest"]
 
 FRAME_SUFFIXES = {".jpg", ".jpeg", ".png"}
 MAX_CLASSES = 9  # one digit key each
