@@ -11,7 +11,6 @@ model is least sure of (active labelling): the labels that teach the model most 
 
 from __future__ import annotations
 
-import csv
 import http.server
 import json
 import os
@@ -24,7 +23,7 @@ import numpy as np
 
 from gifworthy.core.fsutil import csv_text, write_text
 from gifworthy.core.resources import package_file
-from gifworthy.screentime.labels import _CLASS_NAME, _SEPARATORS, NONE, LabelError
+from gifworthy.screentime.labels import _CLASS_NAME, _SEPARATORS, NONE, LabelError, label_rows
 
 __all__ = ["FRAME_SUFFIXES", "LabelBook", "check_classes", "least_sure_order", "list_frames",
            "make_server", "serve", "suggest"]
@@ -91,29 +90,16 @@ class LabelBook:
     def _read(self) -> dict[str, frozenset[str]]:
         errors: list[str] = []
         out: dict[str, frozenset[str]] = {}
-        try:
-            fh = open(self.labels_csv, newline="", encoding="utf-8-sig")
-        except OSError as exc:
-            raise LabelError(f"{self.labels_csv}: cannot read labels ({exc.strerror})") from None
-        with fh:
-            reader = csv.DictReader(fh)
-            header = [h.strip().lower() for h in reader.fieldnames or []]
-            reader.fieldnames = header
-            column = "label" if "label" in header else "labels" if "labels" in header else None
-            if "frame" not in header or column is None:
-                raise LabelError(f"{self.labels_csv}:1: need columns 'frame' and 'label' "
-                                 f"(found {', '.join(header) or 'no header'})")
-            for row in reader:
-                where = f"{self.labels_csv}:{reader.line_num}"
-                frame = Path((row.get("frame") or "").strip()).as_posix()
-                cell = (row.get(column) or "").strip()
-                if frame not in self._index:
-                    errors.append(f"{where}: frame {frame!r} is not in {self.frames_dir}")
-                    continue
-                try:
-                    out[frame] = self._parse(cell)
-                except ValueError as exc:
-                    errors.append(f"{where}: {exc}")
+        for line, frame, cell, _ in label_rows(self.labels_csv):
+            where = f"{self.labels_csv}:{line}"
+            frame = Path(frame).as_posix()
+            if frame not in self._index:
+                errors.append(f"{where}: frame {frame!r} is not in {self.frames_dir}")
+                continue
+            try:
+                out[frame] = self._parse(cell)
+            except ValueError as exc:
+                errors.append(f"{where}: {exc}")
         if errors:
             raise LabelError("\n".join(errors[:20] + ([f"... and {len(errors) - 20} more"]
                                                       if len(errors) > 20 else [])))

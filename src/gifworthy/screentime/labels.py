@@ -8,11 +8,11 @@ import dataclasses
 import os
 import re
 from pathlib import Path
-from typing import Any, Sequence
+from typing import Any, Iterator, Sequence
 
 import numpy as np
 
-__all__ = ["NONE", "LabelError", "LabelledFrame", "read_labels", "read_truth"]
+__all__ = ["NONE", "LabelError", "LabelledFrame", "label_rows", "read_labels", "read_truth"]
 
 
 NONE = "none"
@@ -55,6 +55,28 @@ def _frame_video(rel: Path) -> tuple[str, int | None]:
     return prefix or "frames", number
 
 
+def label_rows(labels_csv: str | os.PathLike[str]
+               ) -> Iterator[tuple[int, str, str, dict[str, Any]]]:
+    """``(line, frame, label cell, row)`` of each row of a labels CSV (columns ``frame`` and
+    ``label`` or ``labels``, any case, a BOM allowed), cells stripped. An unreadable file or
+    a missing column raises :class:`LabelError` naming the file."""
+    try:
+        fh = open(labels_csv, newline="", encoding="utf-8-sig")
+    except OSError as exc:
+        raise LabelError(f"{labels_csv}: cannot read labels ({exc.strerror})") from None
+    with fh:
+        reader = csv.DictReader(fh)
+        header = [h.strip().lower() for h in reader.fieldnames or []]
+        reader.fieldnames = header
+        column = "label" if "label" in header else "labels" if "labels" in header else None
+        if "frame" not in header or column is None:
+            raise LabelError(f"{labels_csv}:1: need columns 'frame' and 'label' "
+                             f"(found {', '.join(header) or 'no header'})")
+        for row in reader:
+            yield (reader.line_num, (row.get("frame") or "").strip(),
+                   (row.get(column) or "").strip(), row)
+
+
 def read_labels(labels_csv: str | os.PathLike[str], frames_dir: str | os.PathLike[str],
                 classes: Sequence[str] | None = None
                 ) -> tuple[list[LabelledFrame], list[str]]:
@@ -69,61 +91,46 @@ def read_labels(labels_csv: str | os.PathLike[str], frames_dir: str | os.PathLik
     root = frames_dir.resolve()
     errors: list[str] = []
     merged: dict[Path, dict[str, Any]] = {}
-    try:
-        fh = open(labels_csv, newline="", encoding="utf-8-sig")
-    except OSError as exc:
-        raise LabelError(f"{labels_csv}: cannot read labels ({exc.strerror})") from None
-    with fh:
-        reader = csv.DictReader(fh)
-        header = [h.strip().lower() for h in reader.fieldnames or []]
-        reader.fieldnames = header
-        label_col = "label" if "label" in header else "labels" if "labels" in header else None
-        if "frame" not in header or label_col is None:
-            raise LabelError(f"{labels_csv}:1: need columns 'frame' and 'label' "
-                             f"(found {', '.join(header) or 'no header'})")
-        for row in reader:
-            line = reader.line_num
-            frame = (row.get("frame") or "").strip()
-            cell = (row.get(label_col) or "").strip()
-            if not frame:
-                errors.append(f"{labels_csv}:{line}: empty frame path")
+    for line, frame, cell, row in label_rows(labels_csv):
+        if not frame:
+            errors.append(f"{labels_csv}:{line}: empty frame path")
+            continue
+        rel = Path(frame)
+        target = (frames_dir / rel).resolve()
+        if rel.is_absolute() or not target.is_relative_to(root):
+            errors.append(f"{labels_csv}:{line}: frame {frame!r} is outside {frames_dir}")
+            continue
+        if not target.is_file():
+            errors.append(f"{labels_csv}:{line}: frame {frame!r} not found in {frames_dir}")
+            continue
+        names = [n.strip() for n in _SEPARATORS.split(cell)] if cell else []
+        if not names or any(not n for n in names):
+            errors.append(f"{labels_csv}:{line}: empty label for {frame!r} "
+                          f"(write '{NONE}' for a frame without any character)")
+            continue
+        bad = [n for n in names if not _CLASS_NAME.match(n)]
+        if bad:
+            errors.append(f"{labels_csv}:{line}: malformed class name {bad[0]!r}")
+            continue
+        lowered = {n.lower() for n in names}
+        if NONE in lowered and len(lowered) > 1:
+            errors.append(f"{labels_csv}:{line}: '{NONE}' cannot be combined with "
+                          f"{', '.join(sorted(lowered - {NONE}))} for {frame!r}")
+            continue
+        if classes is not None:
+            unknown = sorted(lowered - {NONE} - {c.lower() for c in classes})
+            if unknown:
+                errors.append(f"{labels_csv}:{line}: unknown class {unknown[0]!r} "
+                              f"(classes: {', '.join(classes)})")
                 continue
-            rel = Path(frame)
-            target = (frames_dir / rel).resolve()
-            if rel.is_absolute() or not target.is_relative_to(root):
-                errors.append(f"{labels_csv}:{line}: frame {frame!r} is outside {frames_dir}")
-                continue
-            if not target.is_file():
-                errors.append(f"{labels_csv}:{line}: frame {frame!r} not found in {frames_dir}")
-                continue
-            names = [n.strip() for n in _SEPARATORS.split(cell)] if cell else []
-            if not names or any(not n for n in names):
-                errors.append(f"{labels_csv}:{line}: empty label for {frame!r} "
-                              f"(write '{NONE}' for a frame without any character)")
-                continue
-            bad = [n for n in names if not _CLASS_NAME.match(n)]
-            if bad:
-                errors.append(f"{labels_csv}:{line}: malformed class name {bad[0]!r}")
-                continue
-            lowered = {n.lower() for n in names}
-            if NONE in lowered and len(lowered) > 1:
-                errors.append(f"{labels_csv}:{line}: '{NONE}' cannot be combined with "
-                              f"{', '.join(sorted(lowered - {NONE}))} for {frame!r}")
-                continue
-            if classes is not None:
-                unknown = sorted(lowered - {NONE} - {c.lower() for c in classes})
-                if unknown:
-                    errors.append(f"{labels_csv}:{line}: unknown class {unknown[0]!r} "
-                                  f"(classes: {', '.join(classes)})")
-                    continue
-            entry = merged.setdefault(target, {"rel": rel, "labels": set(), "line": line,
-                                               "video": (row.get("video") or "").strip(),
-                                               "none": False})
-            entry["none"] |= lowered == {NONE}
-            entry["labels"] |= lowered - {NONE}
-            if entry["none"] and entry["labels"]:
-                errors.append(f"{labels_csv}:{line}: {frame!r} is labelled both '{NONE}' and "
-                              f"{', '.join(sorted(entry['labels']))} (line {entry['line']})")
+        entry = merged.setdefault(target, {"rel": rel, "labels": set(), "line": line,
+                                           "video": (row.get("video") or "").strip(),
+                                           "none": False})
+        entry["none"] |= lowered == {NONE}
+        entry["labels"] |= lowered - {NONE}
+        if entry["none"] and entry["labels"]:
+            errors.append(f"{labels_csv}:{line}: {frame!r} is labelled both '{NONE}' and "
+                          f"{', '.join(sorted(entry['labels']))} (line {entry['line']})")
     found = sorted({c for e in merged.values() for c in e["labels"]})
     wanted = sorted(c.lower() for c in classes) if classes is not None else found
     if not errors:
