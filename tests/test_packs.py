@@ -109,6 +109,18 @@ def test_a_fresh_clone_gets_every_loose_file_back(tmp_path):
     assert packs.pack_folder(Path("v"), [Path("v/status"), Path("v/clips")])["written"] == 0
 
 
+def test_a_damaged_pack_is_named_and_its_bucket_left_alone(tmp_path):
+    root = tmp_path / "v"
+    packs.pack_folder(root, loose_stage(root))
+    want = snapshot(root)
+    b = bucket(ITEMS[0])
+    damaged = root / f"packs/{b}.tar"
+    damaged.write_bytes(b"not a tar at all" * 64)
+    with pytest.raises(packs.PackError, match=f"{b}.tar: not a readable pack"):
+        packs.unpack_folder(root)
+    assert {k: v for k, v in snapshot(root).items()} == want  # no loose file touched
+
+
 def test_a_checked_out_pack_replaces_its_bucket_exactly(tmp_path):
     """`dvc checkout` of another version: the bucket becomes that pack's content (files it
     lacks go, changed files are rewritten); a pack rewritten with the same bytes writes

@@ -247,7 +247,8 @@ def test_train_all_saves_every_seed_and_logs_one_curve_per_net(tmp_path):
     from pathlib import Path
 
     params = {"seed": 0, "ranking": {"validation_share": 0.2, "seeds": [0, 1], "label_noise": 0.0,
-                                     "methods": list(RANKERS), "heuristic_feature": "f0"},
+                                     "methods": list(RANKERS), "heuristic_feature": "f0",
+                                     **TARGET_GIFS},
               "ranknet": {**NET, "epochs": 4},
               "lightgbm": dict(learning_rate=0.1, num_leaves=4, min_data_in_leaf=2,
                                feature_fraction=1.0, rounds=20, early_stopping_rounds=5,
@@ -366,6 +367,87 @@ def test_heat_ranker_and_agreement_follow_the_curve():
                    np.zeros(10), [(300, 400)], 1000, "test", ["a", "b"])
     assert not HeatRanker().score(flat).any()
     assert gif_heat_agreement([flat])["videos"] == 0
+
+
+TARGET_GIFS = {"target": "gifs", "heat_positive_share": 0.2, "heat_negative_share": 0.5}
+
+
+def test_heat_labels_take_the_hottest_and_coolest_segments_of_a_video():
+    heat = np.array([0.1, 0.9, 0.5, 0.2, 0.8, 0.3, 0.4, 0.6, 0.7, 0.0])
+    labels = D.heat_labels(heat, 0.2, 0.5)
+    assert np.flatnonzero(labels == 1).tolist() == [1, 4]            # 0.9, 0.8
+    assert np.flatnonzero(labels == 0).tolist() == [0, 3, 5, 6, 9]   # the coolest half
+    assert (labels == -1).sum() == 3
+    assert (D.heat_labels(np.full(10, 0.4), 0.2, 0.5) == -1).all()    # flat: no label
+    assert (D.heat_labels(np.array([0.2]), 0.2, 0.5) == -1).all()
+
+
+def _heat_video(yid, split, gifs, labels=None, heat=None):
+    n = 10
+    starts = np.arange(n) * 100
+    return D.Video(yid, np.zeros((n, 2)), starts, starts + 100,
+                   np.zeros(n, int) if labels is None else np.asarray(labels),
+                   np.zeros(n), gifs, n * 100, split, ["a", "b"],
+                   heat=None if heat is None else np.asarray(heat, float))
+
+
+def test_target_chooses_the_training_labels_and_keeps_the_test_on_gifs():
+    heat = [0.1, 0.9, 0.5, 0.2, 0.8, 0.3, 0.4, 0.6, 0.7, 0.0]
+    gif_labels = [1, 0, 0, 0, 0, 0, 0, 0, -1, 0]
+    gifs_and_heat = _heat_video("both", "train", [(0, 100)], gif_labels, heat)
+    heat_only = _heat_video("heatonly", "train", [], None, heat)
+    gifs_only = _heat_video("gifsonly", "train", [(0, 100)], gif_labels)
+    test_heat_only = _heat_video("testheat", "test", [], None, heat)
+    test_gifs = _heat_video("testgifs", "test", [(0, 100)], gif_labels, heat)
+    videos = [gifs_and_heat, heat_only, gifs_only, test_heat_only, test_gifs]
+
+    def train_of(target):
+        params = {"seed": 0, "ranking": {"validation_share": 0.0, **TARGET_GIFS,
+                                         "target": target}}
+        split = D.training_split(videos, params)
+        # The measure is always the GIFs: a test video without GIFs is no test video.
+        assert [v.youtube_id for v in split["test"]] == ["testgifs"]
+        assert (split["test"][0].labels == gif_labels).all()
+        return {v.youtube_id: v for v in split["train"] + split["val"]}
+
+    gifs = train_of("gifs")
+    assert sorted(gifs) == ["both", "gifsonly"] and (gifs["both"].labels == gif_labels).all()
+    heat_trained = train_of("heat")
+    assert sorted(heat_trained) == ["both", "heatonly"]  # no heatmap, no heat labels
+    for v in heat_trained.values():
+        assert np.flatnonzero(v.labels == 1).tolist() == [1, 4]
+        assert v.popularity[1] == 1.0 and v.popularity[4] == pytest.approx(8 / 9)
+    both = train_of("both")
+    assert sorted(both) == ["both", "gifsonly", "heatonly"]
+    # positive when either says so; negative only when the GIFs and the heat both do
+    assert np.flatnonzero(both["both"].labels == 1).tolist() == [0, 1, 4]
+    assert np.flatnonzero(both["both"].labels == 0).tolist() == [3, 5, 6, 9]
+    assert (both["gifsonly"].labels == gif_labels).all()
+    with pytest.raises(ValueError, match="ranking.target"):
+        D.with_target(videos, "views", 0.2, 0.5)
+
+
+def test_videos_without_gifs_load_when_they_have_heat(tmp_path):
+    """load_videos keeps a video with a heatmap and no aligned GIF (heat can train on it)
+    and still drops one with neither."""
+    from gifworthy.ranking.heat import heat_curve
+
+    files = []
+    for yid in ("gifs", "heat", "neither"):
+        path = tmp_path / f"{yid}.npz"
+        np.savez(path, matrix=np.ones((3, 2)), names=np.array(["a", "b"]), error="",
+                 duration=3.0, gif_id=np.array(["g1" if yid == "gifs" else ""] * 3),
+                 segment_start_frame=np.array([0, 25, 50]),
+                 segment_end_frame=np.array([25, 50, 75]), segment_label=np.zeros(3, int))
+        files.append(path)
+    aligned = {"gifs": [{"aligned": True, "start_frame": 0, "end_frame": 25}]}
+    curve = heat_curve({"step": 1.0, "values": [0.1, 0.9, 0.2]})
+    assert curve is not None
+    videos = D.load_videos(files, aligned, {}, {}, {"g1": 10.0}, {y: 25.0 for y in aligned},
+                           {"heat": curve})
+    assert [v.youtube_id for v in videos] == ["gifs", "heat"]
+    assert videos[1].gifs == [] and videos[1].heat is not None
+    assert np.allclose(videos[1].heat, [0.1, 0.9, 0.2])
 
 
 def test_ablation_report_reads_only_this_matrix_cells(tmp_path, monkeypatch):

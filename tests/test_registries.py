@@ -5,6 +5,7 @@ failure category, dither, format or corpus format cannot be added in one place o
 from __future__ import annotations
 
 import importlib
+import re
 
 import pytest
 import yaml
@@ -35,6 +36,7 @@ def enum(*keys: str) -> list[str]:
     (("corpus", "properties", "format"), READERS),
     (("features", "properties", "extractors"), EXTRACTORS),
     (("shots", "properties", "detector"), DETECTORS),
+    (("shots", "properties", "detectors"), DETECTORS),
     (("ranking", "properties", "methods"), RANKERS),
     (("ranknet", "properties", "loss"), LOSSES),
     (("ablation", "properties", "losses"), LOSSES),
@@ -68,6 +70,18 @@ def test_detectors_name_their_threshold_in_the_schema():
     for name in DETECTORS:
         detector = get_detector(name)
         assert detector.name == name and detector.threshold_key in shots
+        assert detector.threshold_key == f"{name}_threshold"  # the shots folder's name
+
+
+def test_every_detector_has_a_shots_folder_tag():
+    from gifworthy.pipeline.paths import DETECTOR_TAGS, SHOTS_VARIANT, shots_dir
+
+    assert list(DETECTOR_TAGS) == list(DETECTORS)
+    assert len(set(DETECTOR_TAGS.values())) == len(DETECTOR_TAGS)
+    every = {"detectors": list(DETECTORS), **{f"{d}_threshold": 0.25 for d in DETECTORS}}
+    name = shots_dir({"shots": every}).name
+    assert name == "_".join(f"{tag}0.25" for tag in DETECTOR_TAGS.values())
+    assert re.fullmatch(SHOTS_VARIANT, name) and re.fullmatch(SHOTS_VARIANT, "tn0.5_sd27")
 
 
 def test_the_readme_example_extractor_plugs_in_with_one_registry_line(tmp_path, monkeypatch):

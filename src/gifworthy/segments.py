@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any, Collection
 
 from gifworthy.core.fsutil import csv_text, read_json, write_json, write_text
-from gifworthy.corpus.manifest import videos_with_gifs
+from gifworthy.corpus.manifest import videos_to_rank
 from gifworthy.media.probe import frame_rate
 from gifworthy.pipeline import paths
 from gifworthy.pipeline.stage import Job, Stage, write_index
@@ -111,7 +111,8 @@ def summarize(tables: list[Path]) -> dict[str, Any]:
 
 
 class SegmentsStage(Stage):
-    """One job per video with GIFs: its shots cut to length and labelled."""
+    """One job per video with GIFs (or per download, :func:`videos_to_rank`): its shots cut
+    to length and labelled."""
     reads = ("shots", "align")
 
     name = "segments"
@@ -121,7 +122,7 @@ class SegmentsStage(Stage):
         return paths.segments_dir(params)
 
     def variant_levels(self, params: dict[str, Any]) -> list[tuple[Path, Path, str]]:
-        return [(paths.SEGMENTS_ROOT, self.folder(params), r"tn.+_sd.+")]
+        return [(paths.SEGMENTS_ROOT, self.folder(params), paths.SHOTS_VARIANT + r"_.+")]
 
     def _job(self, params: dict[str, Any], video: str) -> Job:
         return Job(self.name, video, paths.item_file(self.folder(params), video, ".csv"),
@@ -133,11 +134,11 @@ class SegmentsStage(Stage):
 
     def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
              ) -> dict[str, Job]:
-        return {v: self._job(params, v) for v in videos_with_gifs(params)
+        return {v: self._job(params, v) for v in videos_to_rank(params)
                 if only is None or v in only}
 
     def item_ids(self, params: dict[str, Any]) -> list[str]:
-        return videos_with_gifs(params)
+        return videos_to_rank(params)
 
     def run_job(self, params: dict[str, Any], job: Job) -> str:
         status = job.files["align"]

@@ -97,6 +97,18 @@ def cross_field_errors(params: dict[str, Any]) -> list[str]:
         errors.append(f"access.max_sleep_interval: {access['max_sleep_interval']} is below "
                       f"access.sleep_interval ({access['sleep_interval']}); 0 means a fixed "
                       "sleep")
+    shots = params["shots"]
+    if shots["detector"] not in shots["detectors"]:
+        errors.append(f"shots.detector: {shots['detector']} is not in shots.detectors "
+                      f"({', '.join(shots['detectors'])}): the segments use its cuts")
+    if "transnet" in params["features"]["extractors"] and "transnet" not in shots["detectors"]:
+        errors.append("features.extractors: transnet pools TransNetV2's features from the "
+                      "shots stage; add transnet to shots.detectors or drop the extractor")
+    ranking = params["ranking"]
+    if ranking["heat_positive_share"] + ranking["heat_negative_share"] > 1:
+        errors.append(f"ranking.heat_positive_share: {ranking['heat_positive_share']} plus "
+                      f"ranking.heat_negative_share ({ranking['heat_negative_share']}) is over "
+                      "1: a segment cannot be both")
     corpus = params["corpus"]
     if corpus.get("split_file") and corpus["format"] != "video2gif":
         errors.append(f"corpus.split_file: only the video2gif format reads a split file "

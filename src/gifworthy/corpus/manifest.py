@@ -40,7 +40,7 @@ from gifworthy.pipeline import paths
 __all__ = [
     "DOWNLOAD_COLUMNS", "GIF_COLUMNS", "GIF_FILE_COLUMNS", "VIDEO_COLUMNS", "GifToAlign",
     "Manifest", "gifs_to_align", "read_download_ids", "read_downloads", "read_gif_files",
-    "read_gif_rows", "read_videos", "videos_with_gifs", "write_manifest",
+    "read_gif_rows", "read_videos", "videos_to_rank", "videos_with_gifs", "write_manifest",
 ]
 
 DOWNLOAD_COLUMNS = ("item_id", "youtube_id", "url", "start", "end", "split", "label", "origin")
@@ -225,3 +225,12 @@ def videos_with_gifs(params: dict[str, Any], items: Iterable[str] | None = None,
     if items is None:
         items = read_download_ids()
     return sorted(set(gifs if gifs is not None else gifs_to_align(params)) & set(items))
+
+
+def videos_to_rank(params: dict[str, Any], items: Iterable[str] | None = None) -> list[str]:
+    """The videos the shots, segments and features stages cover: those with GIFs; with
+    ``ranking.target`` heat or both, every download, since a video without GIFs can still
+    train on its replay heat (one without a heatmap then drops out in training)."""
+    if params["ranking"]["target"] == "gifs":
+        return videos_with_gifs(params, items)
+    return sorted(set(items if items is not None else read_download_ids()))

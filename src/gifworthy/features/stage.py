@@ -13,7 +13,7 @@ import numpy as np
 
 from gifworthy.core.fsutil import atomic_path, read_json, write_json
 from gifworthy.corpus.base import VideoInfo
-from gifworthy.corpus.manifest import read_videos, videos_with_gifs
+from gifworthy.corpus.manifest import read_videos, videos_to_rank
 from gifworthy.features.backbones import load_c3d
 from gifworthy.features.base import ExtractorContext
 from gifworthy.features.registry import get_extractor
@@ -150,8 +150,9 @@ def summarize(files: list[Any]) -> dict[str, Any]:
 
 
 class FeaturesStage(Stage):
-    """One job per video with GIFs; the video's title and category come from its download
-    record (the site's metadata), else from the manifest."""
+    """One job per video with GIFs (or per download, :func:`videos_to_rank`); the video's
+    title and category come from its download record (the site's metadata), else from the
+    manifest."""
     reads = ("segments", "shots", "download")
 
     name = "features"
@@ -162,7 +163,7 @@ class FeaturesStage(Stage):
 
     def variant_levels(self, params: dict[str, Any]) -> list[tuple[Path, Path, str]]:
         folder = self.folder(params)  # <segments variant>/<extractors variant>
-        return [(paths.FEATURES_ROOT, folder.parent, r"tn.+_sd.+"),
+        return [(paths.FEATURES_ROOT, folder.parent, paths.SHOTS_VARIANT + r"_.+"),
                 (folder.parent, folder, r".+_f.+")]
 
     def _job(self, params: dict[str, Any], video: str, info: dict[str, VideoInfo]) -> Job:
@@ -184,12 +185,12 @@ class FeaturesStage(Stage):
 
     def jobs(self, params: dict[str, Any], only: Collection[str] | None = None
              ) -> dict[str, Job]:
-        wanted = [v for v in videos_with_gifs(params) if only is None or v in only]
+        wanted = [v for v in videos_to_rank(params) if only is None or v in only]
         info = read_videos() if wanted else {}
         return {v: self._job(params, v, info) for v in wanted}
 
     def item_ids(self, params: dict[str, Any]) -> list[str]:
-        return videos_with_gifs(params)
+        return videos_to_rank(params)
 
     def run_job(self, params: dict[str, Any], job: Job) -> str:
         features_video(source_video(params, job.item), job.files["segments"], job.files["shots"],

@@ -42,23 +42,28 @@ import hashlib
 import io
 import json
 import os
-import re
 import shutil
 import tarfile
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from pathlib import Path
 from typing import IO, Any, BinaryIO, Iterable
 
+from gifworthy.core.errors import GifworthyError
 from gifworthy.core.fsutil import atomic_path, write_json
+from gifworthy.pipeline.paths import BUCKET_NAME
 
-__all__ = ["PACKS", "STATE_DIR", "pack", "pack_folder", "unpack", "unpack_folder"]
+__all__ = ["PACKS", "STATE_DIR", "PackError", "pack", "pack_folder", "unpack", "unpack_folder"]
+
+
+class PackError(GifworthyError):
+    """A pack that cannot be read (damaged by hand or on disk: DVC writes packs whole)."""
 
 # The folder of a stage's packs, inside its variant folder (beside the item folders; a folder
 # the reconciler and the item globs skip, as its name is not a bucket's).
 PACKS = "packs"
 # Machine state: what each pack and loose bucket looked like when last in step.
 STATE_DIR = Path(".gifworthy/packs")
-_BUCKET = re.compile(r"[0-9a-f]{2}")
+_BUCKET = BUCKET_NAME
 _CHUNK = 1 << 20
 
 
@@ -308,7 +313,12 @@ def _sync_bucket(root: Path, target: Path, b: str, known: dict[str, Any] | None,
         return {**known, "pack": ident}, counts
     members: set[str] = set()
     made: set[Path] = set()
-    with tarfile.open(target, mode="r:") as tar:
+    try:
+        tar = tarfile.open(target, mode="r:")
+    except tarfile.TarError as exc:
+        raise PackError(f"{target}: not a readable pack ({exc}); `dvc checkout` or "
+                        "`dvc pull` brings back the version DVC has") from None
+    with tar:
         for member in tar:
             if not _safe_member(member, b):
                 counts["refused"] += 1

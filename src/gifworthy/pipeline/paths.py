@@ -6,6 +6,7 @@ imports no stage."""
 
 from __future__ import annotations
 
+import re
 import zlib
 from pathlib import Path
 from typing import Any
@@ -14,8 +15,9 @@ __all__ = [
     "ABLATION_DIR", "ALIGN_DIR", "CLIPS_ROOT", "DOWNLOADS_CSV", "DOWNLOAD_ROOT", "EVAL_DIR",
     "EXPLORER_DIR", "FEATURES_ROOT", "GIFS_CSV", "GIF_FILES_CSV", "GIFS_ROOT", "LIVE_DIR",
     "MANIFEST_DIR", "METRICS_DIR", "MODELS_DIR", "SAMPLE_DIR", "SCREENTIME_MODEL_DIR",
-    "SEGMENTS_ROOT", "SHOTS_ROOT", "SHARDS_DIR", "STATUS", "THROTTLE_FILE", "VIDEOS_CSV",
-    "BOT_CHECK_FILE",
+    "DETECTOR_TAGS", "SEGMENTS_ROOT", "SHOTS_ROOT", "SHOTS_VARIANT", "SHARDS_DIR", "STATUS",
+    "THROTTLE_FILE", "VIDEOS_CSV",
+    "BOT_CHECK_FILE", "BUCKET_NAME",
     "bucket", "clips_dir", "item_file", "item_files", "slot",
     "download_dir", "download_record", "download_variant", "features_dir", "gifify_variant",
     "gifs_dir", "metrics_file", "seconds_file", "segments_dir", "shots_dir", "stage_folder",
@@ -68,6 +70,10 @@ def bucket(item_id: str) -> str:
     entries with their keys, instead of a million entries in one folder; and a shard's
     files lie in one folder (or a few)."""
     return f"{zlib.crc32(item_id.encode()) >> 24:02x}"
+
+
+# What a bucket folder's name looks like (:func:`bucket`).
+BUCKET_NAME = re.compile(r"[0-9a-f]{2}")
 
 
 def item_file(folder: Path, item_id: str, suffix: str) -> Path:
@@ -137,10 +143,20 @@ def gifs_dir(params: dict[str, Any]) -> Path:
     return GIFS_ROOT / gifify_variant(params["gifify"])
 
 
+# Each shot detector's tag in the shots folder's name (gifworthy.shots.detectors.DETECTORS,
+# in its order; a test holds the two together).
+DETECTOR_TAGS = {"transnet": "tn", "scenedetect": "sd", "autoshot": "as"}
+# What a shots folder's name looks like (another variant's folder, for the stage's clean-up).
+SHOTS_VARIANT = r"(tn|sd|as)[^_]+(_(tn|sd|as)[^_]+)*"
+
+
 def shots_dir(params: dict[str, Any]) -> Path:
-    """Both detectors run in the shots stage; their thresholds name the folder."""
+    """The detectors the shots stage runs, with their thresholds, name the folder
+    (``tn0.5_sd27`` for TransNetV2 and PySceneDetect)."""
     p = params["shots"]
-    return SHOTS_ROOT / f"tn{p['transnet_threshold']:g}_sd{p['scenedetect_threshold']:g}"
+    return SHOTS_ROOT / "_".join(f"{tag}{p[f'{name}_threshold']:g}"
+                                 for name, tag in DETECTOR_TAGS.items()
+                                 if name in p["detectors"])
 
 
 def segments_dir(params: dict[str, Any]) -> Path:

@@ -27,7 +27,6 @@ import dataclasses
 import hashlib
 import json
 import os
-import re
 import shutil
 from pathlib import Path
 from typing import Any, ClassVar, Collection, Iterator, Literal, Mapping
@@ -36,6 +35,7 @@ from gifworthy.core.fingerprint import code_fingerprint, content_digest
 from gifworthy.core.fsutil import csv_text, remove_other_variants, write_text
 from gifworthy.core.ids import check_item_id
 from gifworthy.core.registry import load
+from gifworthy.pipeline.paths import BUCKET_NAME
 from gifworthy.pipeline.records import read_record, record_version
 
 __all__ = ["STAGES", "Job", "Stage", "fingerprint", "get_stage", "key_path", "prepare",
@@ -212,7 +212,7 @@ def _remove(path: Path) -> None:
         path.unlink(missing_ok=True)
 
 
-_BUCKET = re.compile(r"[0-9a-f]{2}")
+_BUCKET = BUCKET_NAME
 
 
 def _job_files(job: Job) -> list[Path]:

@@ -14,7 +14,7 @@ from gifworthy.ranking.data import (
     Video,
     corpus_videos,
     make_pairs,
-    split_videos,
+    training_split,
     with_label_noise,
 )
 from gifworthy.ranking.evaluate import METRICS, evaluate_method
@@ -30,7 +30,7 @@ def ablation_run(videos: list[Video], params: dict[str, Any], loss: str, noise: 
     """One cell of the loss x label-noise table: RankNet with ``loss`` trained on labels
     with ``noise`` extra label noise, once per seed; test mAP and nMSD per seed."""
     rk = params["ranking"]
-    split = split_videos(videos, rk["validation_share"], params["seed"])
+    split = training_split(videos, params)
     net_params = {**params["ranknet"], "loss": loss, "models": params["ablation"]["models"]}
     if not split["test"] or not make_pairs(split["train"], 1, np.random.default_rng(0)):
         return {"loss": loss, "noise": noise, "runs": [],
@@ -123,8 +123,8 @@ def ablation_table(runs: list[dict[str, Any]], params: dict[str, Any],
             parts = [f"{loss} {100 * c['diff']:+.1f} [{100 * c['low']:+.1f}, "
                      f"{100 * c['high']:+.1f}]{'*' if c['separated'] else ''}"
                      for loss, c in cmp["losses"].items() if c["diff"] is not None]
-            verdict = ("some loss differs from l2" if cmp["differs"]
-                       else "no loss differs from l2 beyond its interval")
+            verdict = (f"some loss differs from {REFERENCE_LOSS}" if cmp["differs"]
+                       else f"no loss differs from {REFERENCE_LOSS} beyond its interval")
             lines.append(f"- noise {noise}: {'; '.join(parts) or '-'} ({verdict})")
         lines.append("")
     return summary, "\n".join(lines)

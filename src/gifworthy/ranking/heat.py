@@ -15,7 +15,7 @@ from typing import Any, Sequence
 
 import numpy as np
 
-__all__ = ["HeatCurve", "gif_heat_agreement", "heat_curve", "segment_heat"]
+__all__ = ["HeatCurve", "gif_heat_agreement", "heat_curve", "segment_heat", "shifted"]
 
 # (starts, ends, values) in seconds, sorted, non-overlapping.
 HeatCurve = tuple[np.ndarray, np.ndarray, np.ndarray]
@@ -44,6 +44,13 @@ def heat_curve(heatmap: Any) -> HeatCurve | None:
     if not len(curve[2]) or not np.all(np.isfinite(curve[2])):
         return None
     return curve
+
+
+def shifted(curve: HeatCurve, start: float) -> HeatCurve:
+    """The curve in the seconds of a clip that starts ``start`` seconds into its video."""
+    if not start:
+        return curve
+    return curve[0] - start, curve[1] - start, curve[2]
 
 
 def segment_heat(curve: HeatCurve, starts_sec: Sequence[float], ends_sec: Sequence[float]

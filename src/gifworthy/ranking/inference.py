@@ -29,7 +29,11 @@ def rank_video(video: Path, params: dict[str, Any], models_dir: Path, out_dir: P
     seconds: dict[str, float] = {}
     t = time.perf_counter()
     runtime = params["inference"]["runtime"]
-    found = detect_shots(video, params["shots"], runtime=runtime)
+    # Only what this video needs: the segments' detector, and TransNetV2 when its features
+    # are used (the shots stage runs the others to compare them).
+    needed = {params["shots"]["detector"]} | (
+        {"transnet"} if "transnet" in params["features"]["extractors"] else set())
+    found = detect_shots(video, params["shots"], detectors=needed, runtime=runtime)
     seconds["shots"] = time.perf_counter() - t
     t = time.perf_counter()
     fps = found["fps"]

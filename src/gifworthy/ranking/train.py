@@ -16,8 +16,8 @@ from gifworthy.ranking.data import (
     Video,
     corpus_videos,
     make_pairs,
-    split_videos,
     timed,
+    training_split,
     with_label_noise,
 )
 from gifworthy.ranking.models import get_ranker, model_dir
@@ -52,7 +52,7 @@ def train_all(videos: list[Video], params: dict[str, Any], out_dir: Path, *,
     them under ``out_dir``. Returns timings and sizes."""
     rk = params["ranking"]
     methods = list(rk["methods"])
-    split = split_videos(videos, rk["validation_share"], params["seed"])
+    split = training_split(videos, params)
     train = with_label_noise(split["train"], rk["label_noise"], params["seed"])
     out_dir.mkdir(parents=True, exist_ok=True)
     seconds = dict.fromkeys(methods, 0.0)

@@ -1,8 +1,9 @@
 """The shot-detector protocol and the registry that is the single source of detector names
-(``shots.detector`` in params.yaml chooses the one the segments use; every registered
-detector runs in the shots stage). Adding a detector is one module with a class like
-:class:`gifworthy.shots.scenedetect.SceneDetectDetector` and one line in
-:data:`DETECTORS`."""
+(``shots.detectors`` in params.yaml lists the ones the shots stage runs and compares,
+``shots.detector`` the one the segments use). Adding a detector is one module with a class
+like :class:`gifworthy.shots.scenedetect.SceneDetectDetector`, one line in
+:data:`DETECTORS`, its threshold key in the params schema and its folder tag in
+:data:`gifworthy.pipeline.paths.DETECTOR_TAGS`."""
 
 from __future__ import annotations
 
@@ -47,6 +48,7 @@ class Detector(Protocol):
 DETECTORS: dict[str, str] = {
     "transnet": "gifworthy.shots.transnet:TransNetDetector",
     "scenedetect": "gifworthy.shots.scenedetect:SceneDetectDetector",
+    "autoshot": "gifworthy.shots.autoshot:AutoShotDetector",
 }
 
 

@@ -9,7 +9,7 @@ import importlib.util
 import os
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import numpy as np
 
@@ -19,11 +19,11 @@ from gifworthy.media.probe import frame_rate
 from gifworthy.nets.runtime import DEFAULT_RUNTIME, NetSpec, load_network
 from gifworthy.shots.detectors import Detection
 
-__all__ = ["TRANSNET_SIZE", "TRANSNET_SPEC", "TransNetDetector", "per_second_means", "run_transnet",
-           "transnet_cuts", "transnet_model"]
+__all__ = ["TRANSNET_SIZE", "TRANSNET_SPEC", "WINDOW", "TransNetDetector", "per_second_means",
+           "run_transnet", "transnet_cuts", "transnet_model", "windowed"]
 
 TRANSNET_SIZE = (48, 27)
-_WINDOW, _STEP, _PAD = 100, 50, 25  # TransNetV2's own windowing: keep the middle 50 frames
+WINDOW, _STEP = 100, 50  # TransNetV2's own windowing: keep the middle 50 frames
 
 
 _MODEL = None
@@ -75,33 +75,42 @@ def _exportable() -> Any:
 
 TRANSNET_SPEC = NetSpec(
     name="transnetv2", build=_exportable, weights=_weights, outputs=("probs", "fc1"),
-    example=lambda: np.zeros((1, _WINDOW, TRANSNET_SIZE[1], TRANSNET_SIZE[0], 3), np.uint8))
+    example=lambda: np.zeros((1, WINDOW, TRANSNET_SIZE[1], TRANSNET_SIZE[0], 3), np.uint8))
+
+
+def windowed(frames: np.ndarray, run: Callable[[np.ndarray], list[np.ndarray]]
+             ) -> list[np.ndarray]:
+    """TransNetV2's windowing (AutoShot uses it too): (N, 27, 48, 3) frames, padded with
+    copies of the first and last frame, go through ``run`` in 100-frame windows with a step
+    of 50; of each window's per-frame outputs ((1, 100, ...) arrays) the middle 50 frames are
+    kept. Returns each output for the N frames."""
+    n = len(frames)
+    pad = (WINDOW - _STEP) // 2
+    tail = WINDOW - _STEP - pad + _STEP - (n % _STEP if n % _STEP else _STEP)
+    padded = np.concatenate([np.repeat(frames[:1], pad, 0), frames,
+                             np.repeat(frames[-1:], tail, 0)])
+    kept: list[list[np.ndarray]] = []
+    for s in range(0, len(padded) - WINDOW + 1, _STEP):
+        outputs = run(padded[None, s:s + WINDOW])
+        kept = kept or [[] for _ in outputs]
+        for store, out in zip(kept, outputs):
+            store.append(out[0, pad:pad + _STEP])
+    return [np.concatenate(store)[:n] for store in kept]
 
 
 def run_transnet(frames: np.ndarray, *, runtime: str = DEFAULT_RUNTIME
                  ) -> tuple[np.ndarray, np.ndarray]:
     """Cut probability per frame and 1024-d ``fc1`` features per frame for (N, 27, 48, 3)
-    RGB frames, with TransNetV2's windowing (100-frame windows, step 50, middle 50 kept).
+    RGB frames, with TransNetV2's windowing (:func:`windowed`).
 
     One window at a time is fastest on CPU (in torch, batches of 4 and 8 windows ran 1.3x
     and 1.6x slower). Longer windows (300, step 250) saved another 19% but change
     probabilities by up to 0.04, so the reference windowing is kept.
     """
-    n = len(frames)
-    if n == 0:
+    if len(frames) == 0:
         return np.zeros(0, np.float32), np.zeros((0, 1024), np.float32)
-    net = load_network(TRANSNET_SPEC, runtime)
-    window, step = _WINDOW, _STEP
-    pad = (window - step) // 2
-    tail = window - step - pad + step - (n % step if n % step else step)
-    padded = np.concatenate([np.repeat(frames[:1], pad, 0), frames,
-                             np.repeat(frames[-1:], tail, 0)])
-    probs, feats = [], []
-    for s in range(0, len(padded) - window + 1, step):
-        p, fc1 = net(padded[None, s:s + window])
-        probs.append(p[0, pad:pad + step])
-        feats.append(fc1[0, pad:pad + step])
-    return np.concatenate(probs)[:n], np.concatenate(feats)[:n]
+    probs, feats = windowed(frames, load_network(TRANSNET_SPEC, runtime))
+    return probs, feats
 
 
 def transnet_cuts(probs: np.ndarray, threshold: float) -> list[int]:
