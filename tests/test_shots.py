@@ -84,6 +84,31 @@ def test_only_the_detectors_asked_for_run(tmp_path):
         load_shots(out, "transnet")
 
 
+def test_the_report_compares_the_detectors_that_ran(tmp_path):
+    """shots.detectors [transnet, autoshot]: the shots files hold those two, and
+    metrics/shots.json scores exactly those two on the real concatenated clips."""
+    from gifworthy.corpus.base import VideoInfo
+    from gifworthy.pipeline.paths import shots_dir
+    from gifworthy.shots.evaluate import shots_report
+
+    params = {"detector": "autoshot", "detectors": ["autoshot", "transnet"],
+              "transnet_threshold": 0.5, "scenedetect_threshold": 27,
+              "autoshot_threshold": 0.296, "tolerance_frames": 2}
+    assert shots_dir({"shots": params}).name == "tn0.5_as0.296"
+    video = tmp_path / "v.mp4"
+    truth = concatenated_eval_video(
+        [(package_file(*rel), a, b) for rel, a, b in REAL_EVAL_PARTS[:3]], video)
+    out = tmp_path / "v.npz"
+    save_shots(video, out, params)
+    loaded = load_shots(out, "autoshot")
+    assert set(loaded["cuts"]) == {"transnet", "autoshot"}
+    report = shots_report({"v": loaded}, params, {"v": VideoInfo("v", cuts=tuple(truth))})
+    assert {k for k in report if k in DETECTORS} == {"transnet", "autoshot"}
+    for name in ("transnet", "autoshot"):
+        assert report[name]["corpus"]["f1"] == 1.0 and report[name]["real"]["f1"] == 1.0
+    assert report["detector_used"] == "autoshot"
+
+
 def test_evaluate_cuts_matches_one_to_one_within_tolerance():
     score = evaluate_cuts([10, 11, 50, 90], [10, 52, 70], tolerance=2)
     assert score["true_positives"] == 2  # 10 (once, not twice) and 50~52; 90 is false
