@@ -74,6 +74,10 @@ def test_repro_builds_everything(built_pipeline):
     features = json.loads((repo / "metrics/features.json").read_text())
     assert features["segments"] == segments["segments"] and features["errors"] == 0
     assert set(features["seconds_per_video_minute"]) >= {"decode", "image", "motion"}
+    # The ranking stages have test videos to score (the small sample's testset.txt could
+    # draw none; the sample then takes at least MIN_TEST_VIDEOS).
+    evaluation = json.loads((repo / "metrics/eval.json").read_text())
+    assert "skipped" not in evaluation and evaluation["test_videos"] >= 2, evaluation
     # The download stage really went through yt-dlp and the height-limited selection.
     rec = next(iter(status_records(repo).values()))
     assert rec["format_id"] and rec["height"] <= 360 or rec["height"] == 720

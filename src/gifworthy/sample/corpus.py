@@ -47,6 +47,9 @@ from gifworthy.media.probe import count_frames, probe
 __all__ = ["EVENT_KINDS", "REAL_FOOTAGE", "build_sample", "plan_gifs", "plan_synthetic",
            "RealClip", "render_gif", "render_synthetic", "resolve_source", "source_ref"]
 
+# Test videos (testset.txt) a sample has at least, however few videos it has.
+MIN_TEST_VIDEOS = 2
+
 EVENT_KINDS = ("fast motion", "flash", "object entering")
 BACKGROUNDS = ("gradient", "grain", "bars", "testsrc")
 CATEGORIES = ("Sports", "Gaming", "Film & Animation", "Entertainment", "Autos & Vehicles",
@@ -488,6 +491,13 @@ def _write_formats(videos: list[dict], gifs: list[dict], out: Path, seed: int,
     write_text(out / "kinetics.csv", csv_text(["label", "youtube_id", "time_start", "time_end",
                                            "split"], kin))
     test = sorted(v["youtube_id"] for v in videos if split_rng.random() < 0.2)
+    if len(test) < MIN_TEST_VIDEOS:
+        # A small sample can draw no test video at all (7 videos: 1 in 5 samples), and the
+        # ranking stages then have nothing to score: take the Kinetics test clips' videos,
+        # then the first videos by id. The default sample draws 12 and is unchanged.
+        test = sorted(set(test) | {row[1] for row in kin if row[4] == "test"})
+        others = sorted(v["youtube_id"] for v in videos if v["youtube_id"] not in test)
+        test = sorted(test + others[:max(0, MIN_TEST_VIDEOS - len(test))])
     write_text(out / "testset.txt", "".join(t + "\n" for t in test))
 
 
