@@ -159,17 +159,16 @@ def with_target(videos: list[Video], target: str, positive_share: float,
     """
     if target not in TARGETS:
         raise ValueError(f"ranking.target: {target!r} is not one of {', '.join(TARGETS)}")
+    if target == "gifs":
+        return [v for v in videos if v.gifs]
     out = []
     for v in videos:
         heat = v.heat if v.heat is not None and len(v.heat) == len(v.labels) else None
         hot_labels = (heat_labels(heat, positive_share, negative_share)
                       if heat is not None else None)
-        useful_heat = hot_labels is not None and (hot_labels == POSITIVE).any()
-        if target == "gifs" or (target == "both" and not useful_heat):
-            if v.gifs:
+        if heat is None or hot_labels is None or not (hot_labels == POSITIVE).any():
+            if target == "both" and v.gifs:  # no useful heat: the GIFs alone
                 out.append(v)
-            continue
-        if not useful_heat or heat is None or hot_labels is None:
             continue
         scaled = (heat - heat.min()) / np.ptp(heat)
         if target == "heat" or not v.gifs:
