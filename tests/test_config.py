@@ -115,6 +115,8 @@ def test_schema_objects_require_every_key_without_a_default():
      "shots.detector: autoshot is not in shots.detectors (transnet, scenedetect)"),
     (lambda p: p["shots"].update(detectors=["autoshot"], detector="autoshot"),
      "features.extractors: transnet pools TransNetV2's features from the shots stage"),
+    (lambda p: p["screentime"].update(head="cells", hidden=256),
+     "screentime.hidden: 256; the cells head is linear"),
 ])
 def test_rules_between_keys_are_checked_up_front(mutate, words):
     p = params()

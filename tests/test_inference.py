@@ -13,7 +13,7 @@ import numpy as np
 import pytest
 
 from gifworthy.core.resources import package_file
-from gifworthy.features.backbones import EFFICIENTNET_SPEC, IMAGE_SIZE, embed_images
+from gifworthy.features.backbones import EFFICIENTNET_SPEC, IMAGE_SIZE, cell_features, embed_images
 from gifworthy.media.decode import Stream, decode_streams
 from gifworthy.nets import runtime as inference
 from gifworthy.nets.runtime import InferenceError, load_network, onnx_path
@@ -77,6 +77,22 @@ def test_efficientnet_outputs_equal_torch(real_video, runtime):
     assert np.abs(got - expected).max() <= 1e-4
     # The embedding is not trivially constant: frames of different clips differ.
     assert np.abs(expected[0] - expected[-1]).max() > 0.1
+
+
+@pytest.mark.parametrize("runtime", ["openvino", pytest.param("onnxruntime",
+                                                                marks=pytest.mark.slow)])
+def test_efficientnet_cells_equal_torch_and_pool_to_the_embedding(real_video, runtime):
+    """The screen-time ``cells`` head's input: the last conv layer's 7x7 cells, exported
+    like the pooled network; their average is the pooled embedding."""
+    frames = _frames(real_video[0], Stream(IMAGE_SIZE, IMAGE_SIZE, "rgb24", 1))[:6]
+    expected = cell_features(frames, batch=4, runtime="torch")
+    got = cell_features(frames, batch=4, runtime=runtime)
+    assert got.shape == expected.shape == (len(frames), 49, 1280)
+    assert np.abs(got - expected).max() <= 1e-4
+    pooled = embed_images(frames, runtime="torch")
+    assert np.abs(expected.mean(axis=1) - pooled).max() <= 1e-4
+    # Cells see different parts of the frame.
+    assert np.abs(expected[0, 0] - expected[0, 48]).max() > 0.1
 
 
 @pytest.mark.parametrize("runtime", [  # the default runtime here; CI runs the other (slow)

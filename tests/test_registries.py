@@ -1,6 +1,7 @@
 """Every kind of plug-in has one registry that is the single source of its names: the
 schema's enums must list exactly those names, so a new extractor, detector, ranker, loss,
-failure category, dither, format or corpus format cannot be added in one place only."""
+failure category, dither, format, corpus format or screen-time head cannot be added in one
+place only."""
 
 from __future__ import annotations
 
@@ -20,6 +21,7 @@ from gifworthy.nets.runtime import RUNTIMES
 from gifworthy.pipeline.stage import STAGES
 from gifworthy.ranking.models import RANKERS
 from gifworthy.ranking.models.ranknet import LOSSES
+from gifworthy.screentime.frames import HEADS
 from gifworthy.shots.detectors import DETECTORS
 
 SCHEMA = yaml.safe_load(SCHEMA_PATH.read_text())["properties"]
@@ -44,6 +46,7 @@ def enum(*keys: str) -> list[str]:
     (("gifify", "properties", "formats"), FORMATS),
     (("trim", "properties", "mode"), TRIM_MODES),
     (("inference", "properties", "runtime"), RUNTIMES),
+    (("screentime", "properties", "head"), HEADS),
 ], ids=lambda v: ".".join(v) if isinstance(v, tuple) else None)
 def test_schema_enum_equals_registry(keys, registry):
     assert sorted(enum(*keys)) == sorted(registry)

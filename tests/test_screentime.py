@@ -11,9 +11,18 @@ import pytest
 
 from gifworthy.cli import main
 from gifworthy.core.config import load_params
-from gifworthy.screentime.frames import extract_frames, load_frame
+from gifworthy.media.probe import MediaError
+from gifworthy.screentime.frames import extract_frames, load_frame, model_size, tiles
 from gifworthy.screentime.labels import LabelError, LabelledFrame, read_labels
-from gifworthy.screentime.model import class_weights, load_model, smooth
+from gifworthy.screentime.model import (
+    class_weights,
+    image_features,
+    load_model,
+    predict_probs,
+    save_model,
+    smooth,
+    train_model,
+)
 from gifworthy.screentime.run import run_video, screen_seconds, seconds_interval
 from gifworthy.screentime.sample import build_screentime_sample, plan_video, truth_seconds
 from gifworthy.screentime.validate import tune_thresholds
@@ -139,6 +148,88 @@ def test_seconds_interval_is_a_block_bootstrap():
     assert seconds_interval(np.zeros((0, 1), bool), ["a"], 1.0, spec)["a"] == [0.0, 0.0]
 
 
+def test_cells_keep_the_frame_shape_in_square_tiles():
+    assert model_size(320, 180, "pooled") == (224, 224)
+    assert model_size(320, 180, "cells") == (398, 224)  # 16:9: two tiles
+    assert model_size(640, 480, "cells") == (298, 224)  # 4:3: two tiles
+    assert model_size(180, 320, "cells") == (224, 398)  # portrait: tiles down the frame
+    assert model_size(500, 500, "cells") == (224, 224)
+    with pytest.raises(ValueError, match="screentime.head: 'grid'"):
+        model_size(320, 180, "grid")
+    with pytest.raises(MediaError, match="0x0"):
+        model_size(0, 0, "cells")
+    image = np.arange(224 * 398 * 3, dtype=np.uint32).reshape(224, 398, 3).astype(np.uint8)
+    got = tiles(image)
+    assert got.shape == (2, 224, 224, 3)
+    assert np.array_equal(got[0], image[:, :224]) and np.array_equal(got[1], image[:, -224:])
+    assert tiles(np.zeros((398, 224, 3), np.uint8)).shape == (2, 224, 224, 3)
+    assert tiles(np.zeros((224, 224, 3), np.uint8)).shape == (1, 224, 224, 3)
+    with pytest.raises(ValueError, match="short side must be 224"):
+        tiles(np.zeros((180, 320, 3), np.uint8))
+
+
+def test_cells_of_frames_of_any_shape_score_as_their_own_cells():
+    """Bags of a 16:9 and a square frame: the square one's bag is padded to the other's
+    length, and its score is the one its own cells give."""
+    rng = np.random.default_rng(0)
+    wide, square = (rng.integers(0, 255, (224, w, 3), dtype=np.uint8) for w in (398, 224))
+    bags = image_features([wide, square], "cells", "torch")
+    assert bags.shape == (2, 98, 1280)
+    alone = image_features([square], "cells", "torch")
+    assert alone.shape == (1, 49, 1280)
+    assert np.abs(bags[1, :49] - alone[0]).max() <= 1e-4
+    model = {"head": "cells", "classes": ["a"], "mean": torch_zeros(1280),
+             "std": torch_zeros(1280) + 1,
+             "state_dict": {"weight": torch_tensor(rng.normal(size=(1, 1280))),
+                            "bias": torch_zeros(1)}}
+    assert np.abs(predict_probs(model, bags)[1] - predict_probs(model, alone)[0]).max() <= 1e-5
+
+
+def torch_zeros(n: int):
+    import torch
+
+    return torch.zeros(n)
+
+
+def torch_tensor(a: np.ndarray):
+    import torch
+
+    return torch.from_numpy(a.astype(np.float32))
+
+
+def test_cells_head_finds_the_one_cell_that_names_a_class(tmp_path):
+    """Multiple-instance learning on bags of random cells: a class is in a bag when one
+    cell carries its pattern, anywhere. The head learns it from the bags' labels alone,
+    scores new bags right, and saves and loads to the same probabilities."""
+    rng = np.random.default_rng(3)
+    patterns = rng.normal(size=(2, 64)) * 3
+
+    def bags(n: int) -> tuple[np.ndarray, np.ndarray]:
+        x = rng.normal(size=(n, 20, 64)).astype(np.float32)
+        y = rng.random((n, 2)) < 0.35
+        for i, j in zip(*np.nonzero(y)):
+            x[i, rng.integers(20)] += patterns[j]
+        return x, y.astype(np.float32)
+
+    x, y = bags(400)
+    p = {"head": "cells", "hidden": 0, "dropout": 0.2, "epochs": 25, "batch": 32, "lr": 0.01,
+         "weight_decay": 0.0, "smooth_seconds": 1, "fps": 1, "mosaic_negatives": 100}
+    model = train_model(x, y, p, seed=0)
+    model["classes"] = ["a", "b"]
+    test_x, test_y = bags(200)
+    probs = predict_probs(model, test_x)
+    assert ((probs >= 0.5) == (test_y > 0.5)).mean() >= 0.95
+    # Where a pattern sits does not matter: the bag's best cell decides.
+    assert np.allclose(predict_probs(model, test_x[:, ::-1]), probs, atol=1e-5)
+    save_model(model, tmp_path / "model.safetensors")
+    loaded = load_model(tmp_path)
+    assert loaded["head"] == "cells"
+    assert np.array_equal(predict_probs(loaded, test_x), probs)
+    again = train_model(x, y, p, seed=0)
+    assert all(np.array_equal(again["state_dict"][k], model["state_dict"][k])
+               for k in model["state_dict"])
+
+
 def test_threshold_tuning_prefers_the_best_f1():
     frames = [LabelledFrame(Path(f"{i}.jpg"), "v", i, frozenset(), i) for i in range(6)]
     probs = np.array([[0.3], [0.35], [0.25], [0.1], [0.3], [0.25]])
@@ -188,6 +279,20 @@ def test_train_validates_by_video_and_saves_a_model(trained):
     model = load_model(tmp / "model")
     assert model["classes"] == report["classes"] and len(model["thresholds"]) == len(
         model["classes"])
+
+
+def test_the_labelling_page_suggests_with_the_cells_head(trained):
+    """The default model (the cells head) suggests labels from the same tiled features it
+    was trained on: on its own training frames it mostly agrees with the labels."""
+    from gifworthy.screentime.labelling import LabelBook, suggest
+
+    tmp, _, _ = trained
+    model = load_model(tmp / "model")
+    assert model["head"] == "cells"
+    book = LabelBook(tmp / "frames", tmp / "sample/labels.csv", list(model["classes"]))
+    got = suggest(book, model)
+    agree = [set(s) == set(book.labels[f]) for f, s in zip(book.frames, got["suggested"])]
+    assert len(agree) == 24 and np.mean(agree) >= 0.75
 
 
 def test_run_writes_seconds_timeline_and_plot(trained, tmp_path):

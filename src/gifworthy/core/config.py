@@ -109,6 +109,11 @@ def cross_field_errors(params: dict[str, Any]) -> list[str]:
         errors.append(f"ranking.heat_positive_share: {ranking['heat_positive_share']} plus "
                       f"ranking.heat_negative_share ({ranking['heat_negative_share']}) is over "
                       "1: a segment cannot be both")
+    screentime = params["screentime"]
+    if screentime["head"] == "cells" and screentime["hidden"] != 0:
+        errors.append(f"screentime.hidden: {screentime['hidden']}; the cells head is linear "
+                      "(its dropout is computed, not sampled, which needs a linear layer): "
+                      "set 0, or screentime.head: pooled")
     corpus = params["corpus"]
     if corpus.get("split_file") and corpus["format"] != "video2gif":
         errors.append(f"corpus.split_file: only the video2gif format reads a split file "

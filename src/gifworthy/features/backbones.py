@@ -14,8 +14,8 @@ from gifworthy.core.determinism import isolated_rng
 from gifworthy.features.base import FeatureError
 from gifworthy.nets.runtime import DEFAULT_RUNTIME, NetSpec, load_network
 
-__all__ = ["C3D", "C3D_CLIP", "C3D_FRAME", "EFFICIENTNET_SPEC", "IMAGE_SIZE", "c3d_fc6",
-           "embed_images", "load_c3d"]
+__all__ = ["C3D", "C3D_CLIP", "C3D_FRAME", "CELLS_SPEC", "EFFICIENTNET_SPEC", "IMAGE_SIZE",
+           "c3d_fc6", "cell_features", "embed_images", "load_c3d"]
 
 IMAGE_SIZE = 224
 # EfficientNet-Lite was trained on inputs scaled to [-1, 1] ((x - 127) / 128, the TF Lite
@@ -47,9 +47,11 @@ def _weights() -> Path:
     return Path(EfficientnetLite0ModelFile.get_model_file_path())
 
 
-def _exportable() -> Any:
+def _exportable(pooled: bool = True) -> Any:
     """EfficientNet-Lite0 as the pipeline calls it: (N, 224, 224, 3) uint8 RGB frames in,
-    scaled to [-1, 1] inside; the 1280-d global average pool of the last conv layer out."""
+    scaled to [-1, 1] inside; out, the 1280-d global average pool of the last conv layer
+    (``pooled``) or that layer itself, as (N, 49, 1280): one 1280-d vector per cell of its
+    7x7 grid, each seeing mostly a 32x32 patch of the frame."""
     import torch
 
     class Embedding(torch.nn.Module):
@@ -59,7 +61,10 @@ def _exportable() -> Any:
 
         def forward(self, frames: Any) -> Any:
             x = (frames.permute(0, 3, 1, 2).float() - _MEAN) / _STD
-            return self.model.extract_features(x).mean(dim=(2, 3))
+            maps = self.model.extract_features(x)
+            if pooled:
+                return maps.mean(dim=(2, 3))
+            return maps.flatten(2).transpose(1, 2)
 
     return Embedding(_efficientnet()).eval()
 
@@ -67,6 +72,23 @@ def _exportable() -> Any:
 EFFICIENTNET_SPEC = NetSpec(
     name="efficientnet-lite0", build=_exportable, weights=_weights, outputs=("embedding",),
     example=lambda: np.zeros((2, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8), dynamic_batch=True)
+
+
+CELLS_SPEC = NetSpec(
+    name="efficientnet-lite0-cells", build=lambda: _exportable(pooled=False), weights=_weights,
+    outputs=("cells",), example=lambda: np.zeros((2, IMAGE_SIZE, IMAGE_SIZE, 3), np.uint8),
+    dynamic_batch=True)
+
+
+def cell_features(tiles: np.ndarray, *, batch: int = 32,
+                  runtime: str = DEFAULT_RUNTIME) -> np.ndarray:
+    """(N, 49, 1280) EfficientNet-Lite0 features of each cell of the last conv layer's 7x7
+    grid, of (N, 224, 224, 3) RGB uint8 tiles, in ``runtime``."""
+    if len(tiles) == 0:
+        return np.zeros((0, 49, 1280), np.float32)
+    net = load_network(CELLS_SPEC, runtime)
+    tiles = np.asarray(tiles, np.uint8)
+    return np.concatenate([net(tiles[i:i + batch])[0] for i in range(0, len(tiles), batch)])
 
 
 def embed_images(frames: np.ndarray, *, batch: int = 32,

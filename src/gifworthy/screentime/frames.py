@@ -14,10 +14,44 @@ from gifworthy.core.fsutil import atomic_dir
 from gifworthy.media.probe import MediaError
 from gifworthy.screentime.labels import LabelError
 
-__all__ = ["IMAGE_SIZE", "augment", "extract_frames", "iter_videos", "load_frame", "video_frames"]
+__all__ = ["HEADS", "IMAGE_SIZE", "augment", "extract_frames", "iter_videos", "load_frame",
+           "model_size", "tiles", "video_frames"]
 
 
 IMAGE_SIZE = 224
+# What the classifier looks at (``screentime.head``): ``pooled``, the frame squeezed to
+# 224x224 and its one average-pooled embedding; ``cells``, the frame with its shape kept
+# (short side 224), in 224x224 tiles, and the embedding of every 32x32 cell of them.
+HEADS = ("pooled", "cells")
+
+
+def model_size(width: int, height: int, head: str) -> tuple[int, int]:
+    """(width, height) a frame of ``width`` x ``height`` is scaled to for ``head``: 224x224,
+    or the short side 224 with the shape kept (the long side even, as ffmpeg's -2 makes it)."""
+    if head == "pooled":
+        return IMAGE_SIZE, IMAGE_SIZE
+    if head != "cells":
+        raise ValueError(f"screentime.head: {head!r} is not one of {', '.join(HEADS)}")
+    if width <= 0 or height <= 0:
+        raise MediaError(f"a {width}x{height} picture has no shape to keep")
+    scale = IMAGE_SIZE / max(1, min(width, height))
+    long_side = max(IMAGE_SIZE, 2 * round(max(width, height) * scale / 2))
+    return (long_side, IMAGE_SIZE) if width >= height else (IMAGE_SIZE, long_side)
+
+
+def tiles(image: np.ndarray) -> np.ndarray:
+    """(k, 224, 224, 3) square tiles spread evenly along the long side of an image whose short
+    side is 224 (overlapping a little where the side is not a multiple of 224). A character
+    keeps its shape and most of its pixels, where squeezing a 16:9 frame narrows it by half
+    and the pooled embedding averages it with all the background."""
+    h, w = image.shape[:2]
+    if min(h, w) != IMAGE_SIZE:
+        raise ValueError(f"tiles: a {w}x{h} image; the short side must be {IMAGE_SIZE}")
+    count = -(-max(h, w) // IMAGE_SIZE)
+    starts = np.linspace(0, max(h, w) - IMAGE_SIZE, count).round().astype(int)
+    if w >= h:
+        return np.stack([image[:, x:x + IMAGE_SIZE] for x in starts])
+    return np.stack([image[y:y + IMAGE_SIZE] for y in starts])
 
 
 # ---------------------------------------------------------------------------------------------
@@ -40,21 +74,17 @@ def extract_frames(video: str | os.PathLike[str], out_dir: str | os.PathLike[str
     return target
 
 
-def _square(image: np.ndarray) -> np.ndarray:
-    import cv2
-
-    return cv2.resize(image, (IMAGE_SIZE, IMAGE_SIZE), interpolation=cv2.INTER_AREA)
-
-
-def load_frame(path: str | os.PathLike[str]) -> np.ndarray:
-    """A labelled frame as the model sees it: RGB, squeezed to 224x224 (area filter, as
-    ffmpeg does for videos at run time)."""
+def load_frame(path: str | os.PathLike[str], head: str = "pooled") -> np.ndarray:
+    """A labelled frame as the model sees it: RGB, scaled to :func:`model_size` for ``head``
+    (area filter, as ffmpeg does for videos at run time)."""
     import cv2
 
     image = cv2.imread(str(path), cv2.IMREAD_COLOR)
     if image is None:
         raise LabelError(f"{path}: not a readable image")
-    return _square(cv2.cvtColor(image, cv2.COLOR_BGR2RGB))
+    h, w = image.shape[:2]
+    return cv2.resize(cv2.cvtColor(image, cv2.COLOR_BGR2RGB), model_size(w, h, head),
+                      interpolation=cv2.INTER_AREA)
 
 
 def _sampling(fps: float) -> str:
@@ -63,22 +93,25 @@ def _sampling(fps: float) -> str:
     return f"fps={fps:g}:round=up"
 
 
-def video_frames(video: str | os.PathLike[str], fps: float = 1.0, *, chunk: int = 64
+def video_frames(video: str | os.PathLike[str], fps: float = 1.0, *,
+                 size: tuple[int, int] = (IMAGE_SIZE, IMAGE_SIZE), chunk: int = 64
                  ) -> Iterator[np.ndarray]:
-    """Frames at ``fps`` as the model sees them ((n, 224, 224, 3) RGB chunks), streamed from
-    one ffmpeg decode so an hour-long episode never sits in memory whole."""
+    """Frames at ``fps`` as the model sees them ((n, height, width, 3) RGB chunks of ``size``
+    = (width, height)), streamed from one ffmpeg decode so an hour-long episode never sits
+    in memory whole."""
+    width, height = size
     cmd = ["ffmpeg", "-nostdin", "-v", "error", "-i", str(video), "-an", "-vf",
-           f"{_sampling(fps)},scale={IMAGE_SIZE}:{IMAGE_SIZE}:flags=area,format=rgb24",
+           f"{_sampling(fps)},scale={width}:{height}:flags=area,format=rgb24",
            "-f", "rawvideo", "-"]
-    size = IMAGE_SIZE * IMAGE_SIZE * 3
+    frame_bytes = width * height * 3
     with subprocess.Popen(cmd, stdout=subprocess.PIPE, stderr=subprocess.PIPE) as proc:
         assert proc.stdout is not None and proc.stderr is not None
         while True:
-            data = proc.stdout.read(size * chunk)
-            if len(data) >= size:
-                n = len(data) // size
-                yield np.frombuffer(data[:n * size], np.uint8).reshape(n, IMAGE_SIZE, IMAGE_SIZE, 3)
-            if len(data) < size * chunk:
+            data = proc.stdout.read(frame_bytes * chunk)
+            if len(data) >= frame_bytes:
+                n = len(data) // frame_bytes
+                yield np.frombuffer(data[:n * frame_bytes], np.uint8).reshape(n, height, width, 3)
+            if len(data) < frame_bytes * chunk:
                 break
         err = proc.stderr.read().decode("utf-8", "replace").strip().splitlines()
         if proc.wait() != 0:

@@ -176,21 +176,20 @@ def suggest(book: LabelBook, model: dict[str, Any],
             log: Callable[[str], None] | None = None) -> dict[str, Any]:
     """The model's labels for every frame of ``book`` and the least-sure-first order. The
     model's classes must be the book's (in any order)."""
-    from gifworthy.features.backbones import embed_images
     from gifworthy.nets.runtime import DEFAULT_RUNTIME
     from gifworthy.screentime.frames import load_frame
-    from gifworthy.screentime.model import predict_probs
+    from gifworthy.screentime.model import image_features, predict_probs
 
     model_classes = [str(c).lower() for c in model["classes"]]
     if sorted(model_classes) != sorted(book.classes):
         raise ValueError(f"the model knows {', '.join(model_classes)}, the labels "
                          f"{', '.join(book.classes)}: train it on these classes first")
     runtime = str(model.get("runtime", DEFAULT_RUNTIME))
+    head = str(model.get("head", "pooled"))
     probs = []
     for start in range(0, len(book.frames), 64):
-        images = np.stack([load_frame(book.frames_dir / f)
-                           for f in book.frames[start:start + 64]])
-        probs.append(predict_probs(model, embed_images(images, runtime=runtime)))
+        images = [load_frame(book.frames_dir / f, head) for f in book.frames[start:start + 64]]
+        probs.append(predict_probs(model, image_features(images, head, runtime)))
         if log:
             log(f"suggestions: {min(start + 64, len(book.frames))}/{len(book.frames)} frames")
     p = np.concatenate(probs)

@@ -10,12 +10,11 @@ from typing import Any, Sequence
 import numpy as np
 
 from gifworthy.core.fsutil import csv_text, write_json, write_text
-from gifworthy.features.backbones import embed_images
 from gifworthy.media.probe import probe
 from gifworthy.nets.runtime import DEFAULT_RUNTIME
-from gifworthy.screentime.frames import video_frames
+from gifworthy.screentime.frames import model_size, video_frames
 from gifworthy.screentime.labels import NONE
-from gifworthy.screentime.model import predict_probs, smooth
+from gifworthy.screentime.model import image_features, predict_probs, smooth
 from gifworthy.screentime.plot import timeline_png
 from gifworthy.screentime.validate import accuracy
 
@@ -85,8 +84,10 @@ def run_video(video: str | os.PathLike[str], model: dict[str, Any], out_dir: str
     classes = list(model["classes"])
     info = probe(video)
     runtime = str(model.get("runtime", DEFAULT_RUNTIME))
-    chunks = [predict_probs(model, embed_images(frames, runtime=runtime))
-              for frames in video_frames(video, model["fps"])]
+    head = str(model.get("head", "pooled"))
+    size = model_size(int(info.get("width") or 0), int(info.get("height") or 0), head)
+    chunks = [predict_probs(model, image_features(list(frames), head, runtime))
+              for frames in video_frames(video, model["fps"], size=size)]
     probs = np.concatenate(chunks) if chunks else np.zeros((0, len(classes)), np.float32)
     duration = float(info.get("duration") or len(probs) / model["fps"])
     smoothed = smooth(probs, model["smooth_seconds"])

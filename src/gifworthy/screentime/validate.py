@@ -3,7 +3,6 @@
 
 from __future__ import annotations
 
-import functools
 import os
 from pathlib import Path
 from typing import Any, Sequence
@@ -11,11 +10,17 @@ from typing import Any, Sequence
 import numpy as np
 
 from gifworthy.core.fsutil import write_json
-from gifworthy.features.backbones import embed_images
 from gifworthy.nets.runtime import DEFAULT_RUNTIME
 from gifworthy.screentime.frames import augment, load_frame
 from gifworthy.screentime.labels import LabelledFrame
-from gifworthy.screentime.model import class_weights, predict_probs, smooth, train_model
+from gifworthy.screentime.model import (
+    class_weights,
+    image_features,
+    pad_cells,
+    predict_probs,
+    smooth,
+    train_model,
+)
 
 __all__ = ["accuracy", "fit", "train_and_save", "tune_thresholds"]
 
@@ -89,13 +94,17 @@ def fit(frames: Sequence[LabelledFrame], classes: Sequence[str], p: dict[str, An
     split would have claimed, which neighbouring near-identical frames inflate."""
     import time
 
-    embed = embed or functools.partial(embed_images, runtime=runtime)
+    head = p.get("head", "pooled")
+    embed = embed or (lambda images: image_features(images, head, runtime))
     t0 = time.perf_counter()
-    images = np.stack([load_frame(f.path) for f in frames])
+    images = [load_frame(f.path, head) for f in frames]
     x = embed(images)
     rng = np.random.default_rng(seed)
-    copies = [embed(np.stack([augment(im, rng) for im in images]))
-              for _ in range(p["augment_copies"])]
+    copies = [embed([augment(im, rng) for im in images]) for _ in range(p["augment_copies"])]
+    if head == "cells":  # frames of other shapes have other numbers of cells: pad alike
+        cells = max(a.shape[1] for a in [x, *copies])
+        x, *copies = (a if a.shape[1] == cells else pad_cells(list(a), cells)
+                      for a in [x, *copies])
     embed_seconds = time.perf_counter() - t0
     y = _targets(frames, classes)
     truth = y > 0.5
