@@ -13,8 +13,9 @@ Two heads (``screentime.head``):
   cells drawn from frames with no character (labelled nothing, so no background cell may
   fire), and dropout on each cell's inputs, done as its Gaussian approximation (Wang and
   Manning, "Fast dropout training", ICML 2013): the mean and variance of a linear unit
-  under dropout are two matrix products, where sampling a mask per cell would cost seven
-  times as long here for the same held-out accuracy.
+  under dropout are two matrix products. Sampling a mask for every input of every cell
+  took 3.3 times as long here at the same settings (230 s a fit against 70 s), for no
+  better held-out accuracy.
 """
 
 
