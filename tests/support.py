@@ -47,6 +47,9 @@ def small_params(**overrides: object) -> str:
     params["sample"].update(synthetic_videos=3, shots_per_video=[2, 3], shot_seconds=[2.0, 3.0],
                             gifs_per_video=[1, 2])
     params["download"].update(backoff_seconds=0.2, throttle_cooldown_seconds=1)
+    # TransNetV2 beside the default PySceneDetect: the pipeline path through it (the shots
+    # stage's network and the detector comparison) stays tested.
+    params["shots"].update(detectors=["transnet", "scenedetect"])
     # Ranking at test size: one seed, one small net, a 2-cell ablation (each DVC matrix cell
     # is a process that loads torch).
     params["ranking"].update(seeds=[0])

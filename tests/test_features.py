@@ -131,3 +131,26 @@ def test_a_video2gif_corpus_gets_its_category_and_title_from_the_manifest(tmp_pa
     rows, names = ContextFeatures().extract(ctx)
     assert rows[:, names.index("category_pets")].tolist() == [1.0] * len(segs)
     assert sum(rows[0, [i for i, n in enumerate(names) if n.startswith("category_")]]) == 1.0
+
+
+def test_a_pipeline_without_transnetv2_segments_and_extracts(tmp_path):
+    """shots.detectors without transnet (allowed when no extractor needs it): the shots file
+    has no TransNetV2 cuts or features, and segments and features are made from it."""
+    from gifworthy.segments import segment_video
+    from gifworthy.shots.stage import save_shots
+
+    video = package_file(*BIKES)
+    shots_file = tmp_path / "shots.npz"
+    save_shots(video, shots_file, {"detectors": ["scenedetect"], "detector": "scenedetect",
+                                   "scenedetect_threshold": 27})
+    with np.load(shots_file) as z:
+        assert "cuts_transnet" not in z.files and z["features_per_second"].shape[0] == 0
+    table = tmp_path / "segments.csv"
+    table.write_text(segment_video(shots_file, [], "scenedetect",
+                                   {"min_sec": 1.0, "max_sec": 4.0, "positive_overlap": 0.66}))
+    out = tmp_path / "features.npz"
+    features.features_video(video, table, shots_file, out,
+                            {"extractors": ["motion", "context"], "image_fps": 2})
+    done = features.load_video_features(out)
+    rows = len(table.read_text().splitlines()) - 1
+    assert rows >= 3 and done["error"] == "" and done["matrix"].shape == (rows, 12 + 22)

@@ -24,7 +24,6 @@ from gifworthy.pipeline import paths
 from gifworthy.pipeline.records import read_record, source_video
 from gifworthy.pipeline.stage import Job, Stage, write_index
 from gifworthy.segments import COLUMNS, read_table
-from gifworthy.shots.stage import load_shots
 
 __all__ = ["FeaturesStage", "extract_features", "features_video", "load_video_features",
            "summarize"]
@@ -81,7 +80,11 @@ def features_video(video: Any, segments_csv: Any, shots_file: Any, out: Any,
     """Features of one video's segments, written with its segment table to ``out`` (.npz,
     atomically). A missing video or a video with no segments gives an empty matrix."""
     segments = read_table(Path(segments_csv))
-    shots = load_shots(Path(shots_file), "transnet")
+    # Only TransNetV2's per-second features are read here (the segments carry the cuts). They
+    # are empty when shots.detectors leaves TransNetV2 out, which the schema allows unless
+    # the transnet extractor is on.
+    with np.load(Path(shots_file)) as shots:
+        transnet_per_second = np.asarray(shots["features_per_second"])
     seconds: dict[str, float] = {}
     record: dict[str, Any] = {"error": "", "names": np.zeros(0, str),
                               "duration": 0.0, "gif_id": np.array([s["gif_id"] for s in segments])}
@@ -91,7 +94,7 @@ def features_video(video: Any, segments_csv: Any, shots_file: Any, out: Any,
     elif segments:
         try:
             found = extract_features(str(video), segments, params,
-                                     transnet_per_second=shots["features_per_second"],
+                                     transnet_per_second=transnet_per_second,
                                      category=category, title=title, runtime=runtime)
         except (MediaError, ValueError, OSError) as exc:
             record["error"] = f"cannot extract features: {exc}"

@@ -227,7 +227,7 @@ def corpus_videos(params: dict[str, Any]) -> list[Video]:
     files = paths.item_files(paths.features_dir(params), "*.npz")
     alignments = {p.stem: read_json(p)
                   for p in paths.item_files(paths.ALIGN_DIR / paths.STATUS, "*.json")}
-    shots = {p.stem: load_shots(p, "transnet")
+    shots = {p.stem: load_shots(p, params["shots"]["detector"])
              for p in paths.item_files(paths.shots_dir(params), "*.npz")}
     n_frames = {k: v["n_frames"] for k, v in shots.items()}
     fps = {k: v["fps"] for k, v in shots.items()}
