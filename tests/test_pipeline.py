@@ -100,11 +100,13 @@ def test_loss_experiment_retrains_only_and_metrics_diff_shows_it(repo):
     for stage in ("download", "shots", "segments", "features", "ablation@"):
         assert f"Running stage '{stage}" not in proc.stdout
     diff = json.loads(run(["dvc", "metrics", "diff", "HEAD", "--json"], repo).stdout)
-    changed = diff["metrics/eval.json"]
-    assert "ranknet.mAP" in changed and changed["ranknet.mAP"]["old"] != changed[
-        "ranknet.mAP"]["new"]
+    # The training curve's last loss moves with the loss function. The test metrics need
+    # not: on this 7-video build l2 and the adaptive Huber loss may order every test
+    # segment alike.
+    curve = diff["dvclive/train/metrics.json"]
+    assert [k for k, v in curve.items() if k.endswith("train_loss") and v["old"] != v["new"]]
     # LightGBM is retrained in the same stage, deterministically: its metrics do not move.
-    assert not [k for k in changed if k.startswith("lightgbm.")]
+    assert not [k for k in diff.get("metrics/eval.json", {}) if k.startswith("lightgbm.")]
     shown = json.loads(run(["dvc", "exp", "show", "--json"], repo).stdout)
     names = [r.get("name") for b in shown for e in b.get("experiments") or []
              for r in e.get("revs") or []]
